@@ -1,0 +1,78 @@
+/** Authentication status as stored, and how it reads in the UI. */
+import type { SerializedError } from './errors.ts';
+
+export type AuthStatus = 'authenticated' | 'not_authenticated' | 'failed';
+
+/** The exact labels the product documents; tests and users read these. */
+export const STATUS_LABELS: Record<AuthStatus, string> = {
+  authenticated: 'Authenticated',
+  not_authenticated: 'Not Authenticated',
+  failed: 'Authentication Failed',
+};
+
+export interface SignedInUser {
+  sub: string;
+  name?: string;
+  email?: string;
+  preferredUsername?: string;
+}
+
+export interface AuthState {
+  status: AuthStatus;
+  user: SignedInUser | null;
+  /** Why the status is what it is when that is not the happy path. */
+  reason: SerializedError | null;
+  /** The relay session behind the current login, if any. */
+  sessionId: string | null;
+  /** Epoch ms when the access token expires. */
+  expiresAt: number | null;
+  updatedAt: number;
+}
+
+export const SIGNED_OUT: AuthState = {
+  status: 'not_authenticated',
+  user: null,
+  reason: null,
+  sessionId: null,
+  expiresAt: null,
+  updatedAt: 0,
+};
+
+/** Tokens as stored in extension storage (trusted contexts only). */
+export interface TokenSet {
+  sessionId: string;
+  issuer: string;
+  clientId: string;
+  sub: string;
+  idToken: string;
+  accessToken: string;
+  refreshToken: string | null;
+  tokenType: string;
+  scope: string | null;
+  /** Epoch ms. */
+  expiresAt: number | null;
+  obtainedAt: number;
+}
+
+/** A login between the Login click and the callback. Survives the worker being stopped. */
+export interface PendingLogin {
+  state: string;
+  sessionId: string;
+  tabId: number | null;
+  issuer: string;
+  clientId: string;
+  createdAt: number;
+}
+
+/** The last login attempt's outcome, for the popup's success/unsuccessful message. */
+export interface LoginOutcome {
+  outcome: 'success' | 'failure';
+  message: string;
+  error: SerializedError | null;
+  at: number;
+}
+
+export function displayName(user: SignedInUser | null): string | null {
+  if (!user) return null;
+  return user.name ?? user.email ?? user.preferredUsername ?? user.sub;
+}
