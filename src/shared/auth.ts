@@ -1,5 +1,6 @@
 /** Authentication status as stored, and how it reads in the UI. */
 import type { SerializedError } from './errors.ts';
+import type { ProviderMetadata } from './relayApi.ts';
 
 export type AuthStatus = 'authenticated' | 'not_authenticated' | 'failed';
 
@@ -54,13 +55,22 @@ export interface TokenSet {
   obtainedAt: number;
 }
 
-/** A login between the Login click and the callback. Survives the worker being stopped. */
+/**
+ * A login between the Login click and the callback. Everything needed to
+ * finish it lives here (and in the oidc-client-ts state store), so the login
+ * survives the worker being stopped in between.
+ */
 export interface PendingLogin {
   state: string;
   sessionId: string;
   tabId: number | null;
   issuer: string;
   clientId: string;
+  /** Sent on the authorize request; checked again against the ID token (OIDC Core 3.1.3.7 step 11). */
+  nonce: string;
+  metadata: ProviderMetadata;
+  relayTokenEndpoint: string;
+  relayJwksEndpoint: string;
   createdAt: number;
 }
 

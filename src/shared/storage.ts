@@ -57,6 +57,11 @@ const isPendingLogin = (v: unknown): v is PendingLogin =>
   isNullableNumber(v.tabId) &&
   isString(v.issuer) &&
   isString(v.clientId) &&
+  isString(v.nonce) &&
+  isObject(v.metadata) &&
+  isString(v.metadata.issuer) &&
+  isString(v.relayTokenEndpoint) &&
+  isString(v.relayJwksEndpoint) &&
   typeof v.createdAt === 'number';
 
 const isLoginOutcome = (v: unknown): v is LoginOutcome =>
