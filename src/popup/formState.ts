@@ -38,6 +38,8 @@ export type FormAction =
   | { type: 'setRequired'; value: boolean }
   | { type: 'toggleSecret' }
   | { type: 'setErrors'; errors: FieldErrors }
+  /** An error from the background that belongs to one field. */
+  | { type: 'fieldError'; field: SettingsField; message: string }
   /** Saved settings changed elsewhere; followed only while the form is not dirty. */
   | { type: 'settingsChanged'; settings: RepositorySettings | null }
   /** OK succeeded: the repository now holds the form (and the secret). */
@@ -153,9 +155,23 @@ export function formReducer(state: FormState, action: FormAction): FormState {
       return { ...state, secretVisible: !state.secretVisible };
     case 'setErrors':
       return { ...state, errors: action.errors };
+    case 'fieldError':
+      return { ...state, errors: { ...state.errors, [action.field]: action.message } };
     case 'settingsChanged':
-      return state.dirty ? state : fromSettings(action.settings);
+      if (state.dirty) return state;
+      return { ...fromSettings(action.settings), secretVisible: state.secretVisible };
     case 'saved':
+      // Without the repository's answer, keep what was sent, minus the secret the relay now holds.
+      return action.settings
+        ? fromSettings(action.settings)
+        : {
+            ...state,
+            form: { ...state.form, clientSecret: '' },
+            errors: {},
+            secretVisible: false,
+            dirty: false,
+            draftRevision: 0,
+          };
     case 'discard':
       return fromSettings(action.settings);
   }
@@ -169,8 +185,7 @@ function sameAuthority(a: string, b: string): boolean {
 /** The repository holds a secret for exactly this authority and client, so an empty secret field keeps it. */
 export function isSecretStored(form: SettingsForm, settings: RepositorySettings | null): boolean {
   return (
-    settings !== null &&
-    settings.hasSecret &&
+    settings?.hasSecret === true &&
     form.clientId.trim() === settings.clientId.trim() &&
     sameAuthority(form.authority, settings.authority)
   );

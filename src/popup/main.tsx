@@ -1,3 +1,5 @@
 import { render } from 'preact';
+import { App } from './App.tsx';
+import './popup.css';
 
-render(<p>SQL Safe OIDC</p>, document.getElementById('app') as HTMLElement);
+render(<App />, document.getElementById('app') as HTMLElement);
