@@ -10,11 +10,16 @@ export function userFromClaims(claims: IdTokenClaims): SignedInUser {
   const user: SignedInUser = { sub: claims.sub };
   if (typeof claims.name === 'string') user.name = claims.name;
   if (typeof claims.email === 'string') user.email = claims.email;
-  if (typeof claims.preferred_username === 'string') user.preferredUsername = claims.preferred_username;
+  if (typeof claims.preferred_username === 'string')
+    user.preferredUsername = claims.preferred_username;
   return user;
 }
 
-export async function markAuthenticated(tokens: TokenSet, user: SignedInUser, outcome: LoginOutcome): Promise<void> {
+export async function markAuthenticated(
+  tokens: TokenSet,
+  user: SignedInUser,
+  outcome: LoginOutcome,
+): Promise<void> {
   const auth: AuthState = {
     status: 'authenticated',
     user,

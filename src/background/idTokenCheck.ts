@@ -1,6 +1,11 @@
 /** Fetches the provider's keys through the relay and validates an ID token with them. */
 import type { JSONWebKeySet } from 'jose';
-import { type IdTokenClaims, type IdTokenExpectations, isUnknownKeyError, validateIdToken } from './idTokenValidation.ts';
+import {
+  type IdTokenClaims,
+  type IdTokenExpectations,
+  isUnknownKeyError,
+  validateIdToken,
+} from './idTokenValidation.ts';
 import { relay } from './relayClient.ts';
 
 export async function verifyIdToken(

@@ -67,17 +67,21 @@ export async function validateIdToken(
       ...(expect.currentDate ? { currentDate: expect.currentDate } : {}),
     }));
   } catch (err) {
-    if (err instanceof errors.JWKSNoMatchingKey) throw invalid('it is signed with an unknown key', err);
+    if (err instanceof errors.JWKSNoMatchingKey)
+      throw invalid('it is signed with an unknown key', err);
     if (err instanceof errors.JWTExpired) throw invalid('it has expired', err);
     if (err instanceof errors.JWTClaimValidationFailed) {
       throw invalid(`its "${err.claim}" claim is not valid (${err.reason})`, err);
     }
-    if (err instanceof errors.JOSEAlgNotAllowed) throw invalid('it uses a signing algorithm that is not allowed', err);
-    if (err instanceof errors.JWSSignatureVerificationFailed) throw invalid('its signature does not verify', err);
+    if (err instanceof errors.JOSEAlgNotAllowed)
+      throw invalid('it uses a signing algorithm that is not allowed', err);
+    if (err instanceof errors.JWSSignatureVerificationFailed)
+      throw invalid('its signature does not verify', err);
     if (err instanceof errors.JOSEError) throw invalid('it is not a valid signed token', err);
     throw invalid('it could not be checked', err);
   }
-  if (typeof payload.sub !== 'string' || payload.sub === '') throw invalid('it has no subject (sub)');
+  if (typeof payload.sub !== 'string' || payload.sub === '')
+    throw invalid('it has no subject (sub)');
   // Core 3.1.3.7 step 4-5: with several audiences, azp must be present and be our client.
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
   if (audiences.length > 1 && payload.azp !== expect.clientId) {
@@ -90,8 +94,18 @@ export async function validateIdToken(
     throw invalid('its nonce does not match this login', undefined, 'nonce_mismatch');
   }
   if (expect.original) {
-    if (payload.sub !== expect.original.sub) throw invalid('it names a different user than the original sign-in', undefined, 'sub_changed');
-    if (payload.iss !== expect.original.iss) throw invalid('it comes from a different issuer than the original sign-in', undefined, 'iss_changed');
+    if (payload.sub !== expect.original.sub)
+      throw invalid(
+        'it names a different user than the original sign-in',
+        undefined,
+        'sub_changed',
+      );
+    if (payload.iss !== expect.original.iss)
+      throw invalid(
+        'it comes from a different issuer than the original sign-in',
+        undefined,
+        'iss_changed',
+      );
   }
   return payload as IdTokenClaims;
 }

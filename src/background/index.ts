@@ -12,12 +12,17 @@ import { createMessageListener } from './messageRouter.ts';
 import { saveSettings, syncSettings } from './repositorySettings.ts';
 
 browser.runtime.onMessage.addListener(
-  createMessageListener({
-    login: ({ form }) => startLogin(form),
-    logout: () => logout(),
-    saveSettings: async ({ form, required }) => ({ settings: await saveSettings(form, required) }),
-    syncSettings: async () => ({ settings: await syncSettings() }),
-  }, browser.runtime.id),
+  createMessageListener(
+    {
+      login: ({ form }) => startLogin(form),
+      logout: () => logout(),
+      saveSettings: async ({ form, required }) => ({
+        settings: await saveSettings(form, required),
+      }),
+      syncSettings: async () => ({ settings: await syncSettings() }),
+    },
+    browser.runtime.id,
+  ),
 );
 
 browser.tabs.onUpdated.addListener((tabId, changeInfo, tab) => {

@@ -4,13 +4,18 @@
  * through the relay's /callback/ and is redeemed through the relay.
  */
 import browser from 'webextension-polyfill';
+import { isCallbackUrl, responseUrl } from '../callback/callbackUrl.ts';
 import type { PendingLogin, TokenSet } from '../shared/auth.ts';
 import { redirectUri } from '../shared/config.ts';
 import { CompanionError } from '../shared/errors.ts';
 import type { SettingsForm } from '../shared/settings.ts';
-import { cleanForm, hasErrors, normalizeAuthority, validateSettingsForm } from '../shared/settings.ts';
+import {
+  cleanForm,
+  hasErrors,
+  normalizeAuthority,
+  validateSettingsForm,
+} from '../shared/settings.ts';
 import * as storage from '../shared/storage.ts';
-import { isCallbackUrl, responseUrl } from '../callback/callbackUrl.ts';
 import { markAuthenticated, markSignedOut, userFromClaims } from './authState.ts';
 import { verifyIdToken } from './idTokenCheck.ts';
 import { createOidcClient } from './oidcClientFactory.ts';
@@ -22,7 +27,10 @@ export const LOGIN_TIMEOUT_MS = 10 * 60 * 1000;
 
 function randomToken(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }
 
 async function secretStoredFor(form: SettingsForm): Promise<boolean> {
@@ -57,7 +65,11 @@ export async function startLogin(rawForm: SettingsForm): Promise<{ tabId: number
   }
 
   const existing = await storage.read('pendingLogin');
-  if (existing && Date.now() - existing.createdAt < LOGIN_TIMEOUT_MS && (await tabExists(existing.tabId))) {
+  if (
+    existing &&
+    Date.now() - existing.createdAt < LOGIN_TIMEOUT_MS &&
+    (await tabExists(existing.tabId))
+  ) {
     const sameClient =
       existing.clientId === form.clientId && existing.issuer === normalizeAuthority(form.authority);
     if (sameClient && existing.tabId !== null) {
@@ -178,14 +190,25 @@ async function redeem(pending: PendingLogin, params: Record<string, string>) {
   // we started with; when the provider advertises it, it must be present.
   const iss = params.iss;
   if (iss !== undefined && iss !== pending.issuer) {
-    throw new CompanionError('iss_mismatch', 'The sign-in response came from a different provider than the one the login started with.', {
-      detail: `iss "${iss}" is not "${pending.issuer}"`,
-    });
+    throw new CompanionError(
+      'iss_mismatch',
+      'The sign-in response came from a different provider than the one the login started with.',
+      {
+        detail: `iss "${iss}" is not "${pending.issuer}"`,
+      },
+    );
   }
-  if (iss === undefined && pending.metadata.authorization_response_iss_parameter_supported === true) {
-    throw new CompanionError('iss_mismatch', 'The sign-in response lacks the issuer identification the provider promises (RFC 9207).', {
-      detail: 'iss missing',
-    });
+  if (
+    iss === undefined &&
+    pending.metadata.authorization_response_iss_parameter_supported === true
+  ) {
+    throw new CompanionError(
+      'iss_mismatch',
+      'The sign-in response lacks the issuer identification the provider promises (RFC 9207).',
+      {
+        detail: 'iss missing',
+      },
+    );
   }
 
   const port = await storage.read('relayPort');
@@ -223,7 +246,11 @@ async function redeem(pending: PendingLogin, params: Record<string, string>) {
   return { set, claims };
 }
 
-async function failLogin(pending: PendingLogin, tabId: number, error: CompanionError): Promise<void> {
+async function failLogin(
+  pending: PendingLogin,
+  tabId: number,
+  error: CompanionError,
+): Promise<void> {
   await relay.endSession(pending.sessionId).catch(() => undefined);
   await markSignedOut('not_authenticated', error, {
     outcome: 'failure',

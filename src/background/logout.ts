@@ -13,7 +13,9 @@ export async function logout(): Promise<{ cleared: true }> {
     storage.read('tokens'),
     storage.read('pendingLogin'),
   ]);
-  const sessionIds = new Set([auth.sessionId, tokens?.sessionId, pending?.sessionId].filter((id): id is string => !!id));
+  const sessionIds = new Set(
+    [auth.sessionId, tokens?.sessionId, pending?.sessionId].filter((id): id is string => !!id),
+  );
   for (const id of sessionIds) {
     // The relay forgets the session and its secret; a relay that is down must not keep us signed in.
     await relay.endSession(id).catch(() => undefined);

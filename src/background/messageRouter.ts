@@ -1,10 +1,17 @@
 /** Dispatches the typed popup -> background messages; every type must have a handler. */
 import type browser from 'webextension-polyfill';
 import { toCompanionError } from '../shared/errors.ts';
-import { isRequestEnvelope, type MessageHandlers, type ResponseEnvelope } from '../shared/messages.ts';
+import {
+  isRequestEnvelope,
+  type MessageHandlers,
+  type ResponseEnvelope,
+} from '../shared/messages.ts';
 
 export function createMessageListener(handlers: MessageHandlers, ownExtensionId: string) {
-  return (message: unknown, sender: browser.Runtime.MessageSender): Promise<ResponseEnvelope> | undefined => {
+  return (
+    message: unknown,
+    sender: browser.Runtime.MessageSender,
+  ): Promise<ResponseEnvelope> | undefined => {
     if (!isRequestEnvelope(message)) return undefined;
     // Only our own extension pages (popup, result page) may command the worker.
     if (sender.id !== ownExtensionId) return undefined;

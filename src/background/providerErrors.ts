@@ -15,12 +15,19 @@ function describe(e: ProviderErrorLike): string {
 }
 
 /** RFC 6749 4.1.2.1 (authorization) and 5.2 (token) error codes, in plain words. */
-export function fromProviderError(e: ProviderErrorLike, phase: 'authorize' | 'token'): CompanionError {
+export function fromProviderError(
+  e: ProviderErrorLike,
+  phase: 'authorize' | 'token',
+): CompanionError {
   const detail = describe(e);
   const said = e.error_description ? ` The provider said: "${e.error_description}"` : '';
   switch (e.error) {
     case 'access_denied':
-      return new CompanionError('access_denied', `Sign-in was cancelled or denied at the provider.${said}`, { detail });
+      return new CompanionError(
+        'access_denied',
+        `Sign-in was cancelled or denied at the provider.${said}`,
+        { detail },
+      );
     case 'invalid_client':
     case 'unauthorized_client':
       return new CompanionError(
@@ -37,13 +44,29 @@ export function fromProviderError(e: ProviderErrorLike, phase: 'authorize' | 'to
         { detail },
       );
     case 'provider_unreachable':
-      return new CompanionError('provider_unreachable', `The provider could not be reached.${said}`, { detail });
+      return new CompanionError(
+        'provider_unreachable',
+        `The provider could not be reached.${said}`,
+        { detail },
+      );
     case 'invalid_id_token':
-      return new CompanionError('invalid_id_token', `The provider's ID token was rejected by the relay.${said}`, { detail });
+      return new CompanionError(
+        'invalid_id_token',
+        `The provider's ID token was rejected by the relay.${said}`,
+        { detail },
+      );
     default:
       return phase === 'authorize'
-        ? new CompanionError('authorization_error', `The provider refused the sign-in (${e.error}).${said}`, { detail })
-        : new CompanionError('token_request_failed', `The provider refused the token request (${e.error}).${said}`, { detail });
+        ? new CompanionError(
+            'authorization_error',
+            `The provider refused the sign-in (${e.error}).${said}`,
+            { detail },
+          )
+        : new CompanionError(
+            'token_request_failed',
+            `The provider refused the token request (${e.error}).${said}`,
+            { detail },
+          );
   }
 }
 
@@ -58,16 +81,24 @@ export function fromSigninError(err: unknown): CompanionError {
     );
   }
   if (err instanceof Error && /No matching state found/i.test(err.message)) {
-    return new CompanionError('state_mismatch', 'This sign-in response does not belong to a login started here.', {
-      cause: err,
-      detail: 'state not found',
-    });
+    return new CompanionError(
+      'state_mismatch',
+      'This sign-in response does not belong to a login started here.',
+      {
+        cause: err,
+        detail: 'state not found',
+      },
+    );
   }
   if (err instanceof Error && /nonce/i.test(err.message)) {
-    return new CompanionError('invalid_id_token', "The provider's ID token was rejected: its nonce does not match this login.", {
-      cause: err,
-      detail: 'nonce_mismatch',
-    });
+    return new CompanionError(
+      'invalid_id_token',
+      "The provider's ID token was rejected: its nonce does not match this login.",
+      {
+        cause: err,
+        detail: 'nonce_mismatch',
+      },
+    );
   }
   return toCompanionError(err, 'internal');
 }

@@ -37,7 +37,11 @@ export async function relayUrl(path: string): Promise<string> {
 async function rawFetch(path: string, init: RequestInit): Promise<Response> {
   const url = await relayUrl(path);
   try {
-    return await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), cache: 'no-store' });
+    return await fetch(url, {
+      ...init,
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      cache: 'no-store',
+    });
   } catch (err) {
     const port = await storage.read('relayPort');
     throw new CompanionError(
@@ -121,7 +125,10 @@ export const relay = {
     }),
 
   endSession: (sessionId: string) =>
-    call<{ ended: boolean }>(RELAY_PATHS.session(sessionId), { method: 'DELETE', allowNotFound: true }),
+    call<{ ended: boolean }>(RELAY_PATHS.session(sessionId), {
+      method: 'DELETE',
+      allowNotFound: true,
+    }),
 
   jwks: (sessionId: string, refresh = false) =>
     callRequired<{ keys: unknown[] }>(

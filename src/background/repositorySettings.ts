@@ -1,11 +1,15 @@
 /** OK and sync: the repository settings live in the relay; the browser keeps a copy without the secret. */
-import type { RepositorySettings, SettingsForm } from '../shared/settings.ts';
+
 import { CompanionError } from '../shared/errors.ts';
+import type { RepositorySettings, SettingsForm } from '../shared/settings.ts';
 import { cleanForm, hasErrors, validateSettingsForm } from '../shared/settings.ts';
 import * as storage from '../shared/storage.ts';
 import { relay } from './relayClient.ts';
 
-export async function saveSettings(rawForm: SettingsForm, required: boolean): Promise<RepositorySettings> {
+export async function saveSettings(
+  rawForm: SettingsForm,
+  required: boolean,
+): Promise<RepositorySettings> {
   const form = cleanForm(rawForm);
   // The relay decides whether an empty secret may keep a stored one; here only the shape is checked.
   const errors = validateSettingsForm(form, { secretStored: true });

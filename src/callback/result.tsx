@@ -15,7 +15,9 @@ function Result() {
   }, []);
   if (outcome === undefined) return <p>Loading…</p>;
   if (outcome === null) {
-    return <p>There is no sign-in result to show. Start the login from the SQL Safe OIDC Companion.</p>;
+    return (
+      <p>There is no sign-in result to show. Start the login from the SQL Safe OIDC Companion.</p>
+    );
   }
   const ok = outcome.outcome === 'success';
   return (

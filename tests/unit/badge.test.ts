@@ -8,7 +8,11 @@ import { SIGNED_OUT } from '../../src/shared/auth.ts';
 
 describe('badgeFor', () => {
   it('shows ON and who is signed in when authenticated', () => {
-    const b = badgeFor({ ...SIGNED_OUT, status: 'authenticated', user: { sub: 's', email: 'dba@example.com' } });
+    const b = badgeFor({
+      ...SIGNED_OUT,
+      status: 'authenticated',
+      user: { sub: 's', email: 'dba@example.com' },
+    });
     expect(b.text).toBe('ON');
     expect(b.title).toBe('SQL Safe OIDC: Authenticated as dba@example.com');
   });
@@ -20,7 +24,11 @@ describe('badgeFor', () => {
   });
 
   it('shows ! and the reason when authentication failed', () => {
-    const b = badgeFor({ ...SIGNED_OUT, status: 'failed', reason: { code: 'invalid_grant', message: 'Session revoked' } });
+    const b = badgeFor({
+      ...SIGNED_OUT,
+      status: 'failed',
+      reason: { code: 'invalid_grant', message: 'Session revoked' },
+    });
     expect(b.text).toBe('!');
     expect(b.title).toContain('Authentication Failed (Session revoked)');
   });

@@ -19,7 +19,11 @@ describe('isCallbackUrl', () => {
 
 describe('responseUrl', () => {
   it('puts the parameters in the query of the redirect URI, encoded', () => {
-    const url = responseUrl('http://localhost:5000/callback/', { code: 'a b&c', state: 's', iss: 'https://i/' });
+    const url = responseUrl('http://localhost:5000/callback/', {
+      code: 'a b&c',
+      state: 's',
+      iss: 'https://i/',
+    });
     const parsed = new URL(url);
     expect(parsed.pathname).toBe('/callback/');
     expect(parsed.searchParams.get('code')).toBe('a b&c');

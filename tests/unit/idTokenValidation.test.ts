@@ -21,7 +21,10 @@ beforeAll(async () => {
   jwks = { keys: [{ ...jwk, kid: 'k1', alg: 'RS256', use: 'sig' }] };
 });
 
-function sign(claims: JWTPayload, opts: { kid?: string; key?: CryptoKey; iat?: number; exp?: number | null } = {}) {
+function sign(
+  claims: JWTPayload,
+  opts: { kid?: string; key?: CryptoKey; iat?: number; exp?: number | null } = {},
+) {
   const now = Math.floor(Date.now() / 1000);
   let jwt = new SignJWT({ nonce: 'n-1', ...claims })
     .setProtectedHeader({ alg: 'RS256', kid: opts.kid ?? 'k1' })
@@ -51,7 +54,9 @@ describe('validateIdToken', () => {
   });
 
   it('accepts aud as a one-element array', async () => {
-    await expect(validateIdToken(await sign({ ...base, aud: [CLIENT] }), jwks, expect1)).resolves.toBeTruthy();
+    await expect(
+      validateIdToken(await sign({ ...base, aud: [CLIENT] }), jwks, expect1),
+    ).resolves.toBeTruthy();
   });
 
   it.each([
@@ -74,7 +79,9 @@ describe('validateIdToken', () => {
 
   it('rejects an expired token', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const err = await rejection(validateIdToken(await sign(base, { iat: now - 1000, exp: now - 600 }), jwks, expect1));
+    const err = await rejection(
+      validateIdToken(await sign(base, { iat: now - 1000, exp: now - 600 }), jwks, expect1),
+    );
     expect(err.message).toMatch(/expired/);
   });
 
@@ -85,24 +92,32 @@ describe('validateIdToken', () => {
 
   it('rejects iat in the future beyond the clock tolerance', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const err = await rejection(validateIdToken(await sign(base, { iat: now + 3600, exp: now + 7200 }), jwks, expect1));
+    const err = await rejection(
+      validateIdToken(await sign(base, { iat: now + 3600, exp: now + 7200 }), jwks, expect1),
+    );
     expect(err.code).toBe('invalid_id_token');
   });
 
   it('rejects a token signed by another key with the same kid', async () => {
-    const err = await rejection(validateIdToken(await sign(base, { key: otherKey }), jwks, expect1));
+    const err = await rejection(
+      validateIdToken(await sign(base, { key: otherKey }), jwks, expect1),
+    );
     expect(err.message).toMatch(/signature/);
   });
 
   it('flags an unknown kid so the caller can refetch the JWKS once', async () => {
-    const err = await rejection(validateIdToken(await sign(base, { kid: 'rotated' }), jwks, expect1));
+    const err = await rejection(
+      validateIdToken(await sign(base, { kid: 'rotated' }), jwks, expect1),
+    );
     expect(isUnknownKeyError(err)).toBe(true);
   });
 
   it('rejects alg none', async () => {
     const header = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url');
     const now = Math.floor(Date.now() / 1000);
-    const body = Buffer.from(JSON.stringify({ ...base, nonce: 'n-1', iat: now, exp: now + 60 })).toString('base64url');
+    const body = Buffer.from(
+      JSON.stringify({ ...base, nonce: 'n-1', iat: now, exp: now + 60 }),
+    ).toString('base64url');
     const err = await rejection(validateIdToken(`${header}.${body}.`, jwks, expect1));
     expect(err.code).toBe('invalid_id_token');
   });

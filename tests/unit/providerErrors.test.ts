@@ -5,7 +5,10 @@ import { CompanionError } from '../../src/shared/errors.ts';
 
 describe('fromProviderError', () => {
   it('names wrong client credentials in words a DBA understands', () => {
-    const e = fromProviderError({ error: 'invalid_client', error_description: 'client authentication failed' }, 'token');
+    const e = fromProviderError(
+      { error: 'invalid_client', error_description: 'client authentication failed' },
+      'token',
+    );
     expect(e.code).toBe('invalid_client');
     expect(e.message).toMatch(/Client ID and Client Secret/);
     expect(e.message).toMatch(/client authentication failed/);
@@ -25,12 +28,17 @@ describe('fromProviderError', () => {
 
 describe('fromSigninError', () => {
   it('treats an ErrorResponse with a form as a token endpoint error', () => {
-    const err = new ErrorResponse({ error: 'invalid_grant', error_description: 'grant request is invalid' }, new URLSearchParams());
+    const err = new ErrorResponse(
+      { error: 'invalid_grant', error_description: 'grant request is invalid' },
+      new URLSearchParams(),
+    );
     expect(fromSigninError(err).code).toBe('invalid_grant');
   });
 
   it('maps an unknown state to state_mismatch', () => {
-    expect(fromSigninError(new Error('No matching state found in storage')).code).toBe('state_mismatch');
+    expect(fromSigninError(new Error('No matching state found in storage')).code).toBe(
+      'state_mismatch',
+    );
   });
 
   it('passes CompanionErrors through unchanged', () => {

@@ -45,12 +45,19 @@ describe('discoveryUrl', () => {
   });
 
   it('normalizes a pasted discovery URL back to the authority', () => {
-    expect(normalizeAuthority(' https://x.okta.com/.well-known/openid-configuration ')).toBe('https://x.okta.com/');
+    expect(normalizeAuthority(' https://x.okta.com/.well-known/openid-configuration ')).toBe(
+      'https://x.okta.com/',
+    );
   });
 });
 
 describe('validateSettingsForm', () => {
-  const ok = { nickname: 'Okta', authority: 'https://x.okta.com', clientId: 'abc', clientSecret: 's' };
+  const ok = {
+    nickname: 'Okta',
+    authority: 'https://x.okta.com',
+    clientId: 'abc',
+    clientSecret: 's',
+  };
   it('accepts a complete form', () => {
     expect(hasErrors(validateSettingsForm(ok))).toBe(false);
   });
@@ -60,6 +67,8 @@ describe('validateSettingsForm', () => {
     expect(errors.clientSecret).toMatch(/Client Secret/);
   });
   it('accepts an empty secret when the repository holds one', () => {
-    expect(validateSettingsForm({ ...ok, clientSecret: '' }, { secretStored: true }).clientSecret).toBeUndefined();
+    expect(
+      validateSettingsForm({ ...ok, clientSecret: '' }, { secretStored: true }).clientSecret,
+    ).toBeUndefined();
   });
 });

@@ -1,0 +1,183 @@
+/**
+ * Issue 2 end to end: real Chromium with dist/chrome loaded, the real relay
+ * (SQLite in a temp dir), oidc-provider on loopback with its own login and
+ * consent pages. The popup is driven by accessible names only.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemoProvider } from '../../scripts/demo-provider.ts';
+import { startRelay } from '../../src/relay/server.ts';
+import {
+  alertsText,
+  clickButton,
+  type ExtensionBrowser,
+  fill,
+  launchWithExtension,
+  signInAtProvider,
+  statusText,
+  waitForAlert,
+  waitForStatus,
+} from '../support/browser.ts';
+import { freePort } from '../support/ports.ts';
+
+let relayPort: number;
+let relay: Awaited<ReturnType<typeof startRelay>>;
+let provider: Awaited<ReturnType<typeof startDemoProvider>>;
+let ext: ExtensionBrowser;
+
+beforeAll(async () => {
+  relayPort = await freePort();
+  relay = await startRelay({
+    port: relayPort,
+    dataDir: mkdtempSync(path.join(tmpdir(), 'sqlsafe-e2e-data-')),
+    log: () => {},
+  });
+  provider = await startDemoProvider({
+    port: 0,
+    redirectUris: [`http://localhost:${relayPort}/callback/`],
+    // Like Entra ID (AADSTS9002326): a token request with a browser Origin is refused.
+    rejectOrigin: true,
+  });
+  ext = await launchWithExtension({ relayPort });
+});
+
+afterAll(async () => {
+  await ext?.close();
+  await provider?.close();
+  await relay?.close();
+});
+
+async function fillForm(
+  page: Awaited<ReturnType<ExtensionBrowser['openPopup']>>,
+  overrides: Partial<Record<string, string>> = {},
+) {
+  await fill(page, 'Provider nickname', overrides.nickname ?? 'Demo');
+  await fill(page, 'Authority URL', overrides.authority ?? provider.issuer);
+  await fill(page, 'Client ID', overrides.clientId ?? provider.clientId);
+  await fill(page, 'Client Secret', overrides.clientSecret ?? provider.clientSecret);
+}
+
+describe('login, status, logout in a real browser against a real provider', () => {
+  it('starts Not Authenticated with Required disabled', async () => {
+    const page = await ext.openPopup();
+    expect(await statusText(page)).toBe('Not Authenticated');
+    const required = await page.waitForSelector('::-p-aria(Required[role="checkbox"])');
+    expect(await required?.evaluate((el) => (el as HTMLInputElement).disabled)).toBe(true);
+    await page.close();
+  });
+
+  it('logs in through the provider and shows Authenticated', async () => {
+    const page = await ext.openPopup();
+    await fillForm(page);
+    await clickButton(page, 'Login');
+    await signInAtProvider(ext.browser, provider.issuer, 'alice');
+    await waitForStatus(page, 'Authenticated');
+    expect(await page.evaluate(() => document.body.textContent)).toContain('alice');
+    await waitForAlert(page, /Login successful/);
+
+    const stored = await ext.storageLocal();
+    const tokens = stored.tokens as { idToken: string; refreshToken: string | null; sub: string };
+    expect(tokens.sub).toBe('alice');
+    expect(tokens.idToken.split('.')).toHaveLength(3);
+    expect(stored.pendingLogin ?? null).toBeNull();
+    // The client secret never sits in the browser.
+    expect(JSON.stringify(stored)).not.toContain(provider.clientSecret);
+    const required = await page.waitForSelector('::-p-aria(Required[role="checkbox"])');
+    expect(await required?.evaluate((el) => (el as HTMLInputElement).disabled)).toBe(false);
+    await page.close();
+  });
+
+  it('sent the token request to the provider without a browser Origin', () => {
+    const codeGrants = provider.tokenRequests.filter((r) => r.grantType === 'authorization_code');
+    expect(codeGrants.length).toBeGreaterThanOrEqual(1);
+    for (const r of provider.tokenRequests) expect(r.headers.origin).toBeUndefined();
+  });
+
+  it('closed the provider tab after the successful login', async () => {
+    const pages = await ext.browser.pages();
+    const urls = pages.map((p) => p.url());
+    expect(urls.some((u) => u.includes('/callback/'))).toBe(false);
+    expect(urls.some((u) => u.startsWith(provider.issuer))).toBe(false);
+  });
+
+  it('is still Authenticated after the service worker is stopped and the popup reopened', async () => {
+    await ext.stopWorker();
+    const page = await ext.openPopup();
+    expect(await statusText(page)).toBe('Authenticated');
+    await page.close();
+  });
+
+  it('Logout brings back Not Authenticated and clears every token', async () => {
+    const page = await ext.openPopup();
+    await clickButton(page, 'Logout');
+    await waitForStatus(page, 'Not Authenticated');
+    const stored = await ext.storageLocal();
+    expect(stored.tokens ?? null).toBeNull();
+    expect(Object.keys(stored).filter((k) => k.startsWith('oidc.'))).toEqual([]);
+    await page.close();
+  });
+
+  it('a wrong client secret ends in an unsuccessful message naming the cause, Not Authenticated', async () => {
+    const page = await ext.openPopup();
+    await fillForm(page, { clientSecret: 'not-the-secret' });
+    await clickButton(page, 'Login');
+    await signInAtProvider(ext.browser, provider.issuer, 'alice');
+    const alerts = await waitForAlert(page, /Login unsuccessful/);
+    expect(alerts).toMatch(/Client ID and Client Secret/);
+    expect(alerts).toMatch(/invalid_client/);
+    expect(await statusText(page)).toBe('Not Authenticated');
+    const stored = await ext.storageLocal();
+    expect(stored.tokens ?? null).toBeNull();
+    await page.close();
+  });
+
+  it('an unreachable authority gives a clear message and stores nothing', async () => {
+    const deadPort = await freePort();
+    const before = await ext.storageLocal();
+    const pagesBefore = (await ext.browser.pages()).length;
+    const page = await ext.openPopup();
+    await fillForm(page, { authority: `http://127.0.0.1:${deadPort}/oidc` });
+    await clickButton(page, 'Login');
+    const alerts = await waitForAlert(page, /Login unsuccessful/);
+    expect(alerts).toMatch(/Could not reach the provider/);
+    expect(alerts).toMatch(/provider_unreachable/);
+    expect(await statusText(page)).toBe('Not Authenticated');
+    const after = await ext.storageLocal();
+    expect(after.tokens ?? null).toBeNull();
+    expect(after.pendingLogin ?? null).toBeNull();
+    expect(after.settings ?? null).toEqual(before.settings ?? null);
+    // No provider tab was opened.
+    expect((await ext.browser.pages()).length).toBe(pagesBefore + 1);
+    await page.close();
+  });
+
+  it('keeps no authorization code in browser history (form_post)', async () => {
+    await ext.close();
+    const history = new Database(path.join(ext.userDataDir, 'Default', 'History'), {
+      readonly: true,
+    });
+    const urls = (history.prepare('SELECT url FROM urls').all() as { url: string }[]).map(
+      (r) => r.url,
+    );
+    history.close();
+    expect(urls.some((u) => u.includes('/callback/'))).toBe(true);
+    expect(urls.filter((u) => /[?&#]code=/.test(u))).toEqual([]);
+    ext = await launchWithExtension({ userDataDir: ext.userDataDir, relayPort });
+  });
+
+  it('an invalid Authority URL is refused in the form: nothing sent', async () => {
+    const page = await ext.openPopup();
+    await fillForm(page, { authority: 'http://login.example.com' });
+    await clickButton(page, 'Login');
+    await page.waitForFunction(() => document.body.textContent?.includes('https://'));
+    expect(await alertsText(page)).not.toMatch(/Login unsuccessful/);
+    const invalid = await page.$eval('::-p-aria(Authority URL)', (el) =>
+      el.getAttribute('aria-invalid'),
+    );
+    expect(invalid).toBe('true');
+    await page.close();
+  });
+});

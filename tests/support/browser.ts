@@ -1,0 +1,218 @@
+/**
+ * Real Chromium (Debian's) with the built extension loaded, driven by Puppeteer.
+ * DESIGN.md "Testing with real parts": system browser, quiet flags for a closed network.
+ */
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import puppeteer, { type Browser, type Page, type Target, type WebWorker } from 'puppeteer';
+import { CHROME_EXTENSION_ID } from '../../src/shared/config.ts';
+
+export const EXTENSION_DIR = path.resolve('dist/chrome');
+export const EXTENSION_ORIGIN = `chrome-extension://${CHROME_EXTENSION_ID}`;
+export const POPUP_URL = `${EXTENSION_ORIGIN}/src/popup/index.html`;
+
+const QUIET_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+
+export function chromePath(): string {
+  const candidates = [process.env.CHROME_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
+  for (const c of candidates) if (c && existsSync(c)) return c;
+  // Fall back to Puppeteer's own browser where one was downloaded.
+  return puppeteer.executablePath();
+}
+
+export interface ExtensionBrowser {
+  browser: Browser;
+  userDataDir: string;
+  worker(): Promise<WebWorker>;
+  /** Stops the service worker, as Chrome does after ~30 s idle. */
+  stopWorker(): Promise<void>;
+  openPopup(): Promise<Page>;
+  /** Runs a function in the service worker (chrome.* available). */
+  inWorker<T>(fn: () => T | Promise<T>): Promise<T>;
+  storageLocal(): Promise<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+export async function launchWithExtension(
+  options: { userDataDir?: string; relayPort?: number } = {},
+): Promise<ExtensionBrowser> {
+  if (!existsSync(path.join(EXTENSION_DIR, 'manifest.json'))) {
+    throw new Error('dist/chrome is missing: run `npm run build` first (npm test does).');
+  }
+  const userDataDir =
+    options.userDataDir ?? mkdtempSync(path.join(tmpdir(), 'sqlsafe-e2e-profile-'));
+  const browser = await puppeteer.launch({
+    executablePath: chromePath(),
+    headless: true,
+    enableExtensions: [EXTENSION_DIR],
+    userDataDir,
+    args: QUIET_FLAGS,
+  });
+
+  const isOurWorker = (t: Target) =>
+    t.type() === 'service_worker' && t.url().startsWith(EXTENSION_ORIGIN);
+
+  async function worker(): Promise<WebWorker> {
+    const existing = browser.targets().find(isOurWorker);
+    if (existing) {
+      const w = await existing.worker();
+      if (w) return w;
+    }
+    // A stopped worker starts again on any extension event; opening an extension page is one.
+    const target = await browser.waitForTarget(isOurWorker, { timeout: 15_000 }).catch(async () => {
+      const page = await browser.newPage();
+      await page.goto(POPUP_URL);
+      await page.close();
+      return browser.waitForTarget(isOurWorker, { timeout: 15_000 });
+    });
+    const w = await target.worker();
+    if (!w) throw new Error('service worker target has no worker');
+    return w;
+  }
+
+  const ext: ExtensionBrowser = {
+    browser,
+    userDataDir,
+    worker,
+    async stopWorker() {
+      const w = await worker();
+      await w.close();
+      // Wait until the target is really gone.
+      const deadline = Date.now() + 10_000;
+      while (browser.targets().some(isOurWorker) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async openPopup() {
+      const page = await browser.newPage();
+      await page.goto(POPUP_URL, { waitUntil: 'domcontentloaded' });
+      await page.waitForSelector('[role="status"]', { timeout: 10_000 });
+      return page;
+    },
+    async inWorker<T>(fn: () => T | Promise<T>): Promise<T> {
+      const w = await worker();
+      return (await w.evaluate(fn)) as T;
+    },
+    async storageLocal() {
+      return ext.inWorker(() => chrome.storage.local.get(null));
+    },
+    async close() {
+      await browser.close();
+    },
+  };
+
+  if (options.relayPort !== undefined) {
+    const port = options.relayPort;
+    const w = await worker();
+    await w.evaluate((p: number) => chrome.storage.local.set({ relayPort: p }), port);
+  }
+  return ext;
+}
+
+/** Text of the single role=status element. */
+export async function statusText(page: Page): Promise<string> {
+  return page.$eval('[role="status"]', (el) => (el.textContent ?? '').trim());
+}
+
+export async function waitForStatus(page: Page, expected: string, timeout = 30_000): Promise<void> {
+  await page.waitForFunction(
+    (want: string) => document.querySelector('[role="status"]')?.textContent?.trim() === want,
+    { timeout },
+    expected,
+  );
+}
+
+/** Fills a textbox found by its accessible name, replacing what was there. */
+export async function fill(page: Page, name: string, value: string): Promise<void> {
+  const el = await page.waitForSelector(`::-p-aria(${name})`, { timeout: 5_000 });
+  if (!el) throw new Error(`no element named ${name}`);
+  await el.click({ count: 3 });
+  await page.evaluate((e) => {
+    (e as HTMLInputElement).select();
+  }, el);
+  await page.keyboard.press('Backspace');
+  if (value !== '') await el.type(value);
+}
+
+export async function clickButton(page: Page, name: string): Promise<void> {
+  const el = await page.waitForSelector(`::-p-aria(${name}[role="button"])`, { timeout: 5_000 });
+  if (!el) throw new Error(`no button named ${name}`);
+  await el.click();
+}
+
+/** Text of every role=alert region (messages other than the status label). */
+export async function alertsText(page: Page): Promise<string> {
+  return page.$$eval('[role="alert"]', (els) => els.map((e) => e.textContent ?? '').join('\n'));
+}
+
+export async function waitForAlert(page: Page, pattern: RegExp, timeout = 30_000): Promise<string> {
+  await page.waitForFunction(
+    (src: string, flags: string) => {
+      const re = new RegExp(src, flags);
+      return [...document.querySelectorAll('[role="alert"]')].some((e) =>
+        re.test(e.textContent ?? ''),
+      );
+    },
+    { timeout },
+    pattern.source,
+    pattern.flags,
+  );
+  return alertsText(page);
+}
+
+/**
+ * Signs in at oidc-provider's built-in (devInteractions) pages in the tab the
+ * extension opened: the login form, then the consent screen, whichever appear.
+ * Resolves when the tab has left the provider (closed, or on the relay/result page).
+ */
+export async function signInAtProvider(
+  browser: Browser,
+  issuer: string,
+  login = 'alice',
+): Promise<void> {
+  const target = await browser
+    .waitForTarget((t) => t.type() === 'page' && t.url().startsWith(issuer), { timeout: 15_000 })
+    .catch(() => null);
+  // With a provider session and a remembered consent, the tab passes straight through.
+  if (target === null) return;
+  const page = await target.page();
+  if (!page) throw new Error('provider tab has no page');
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (page.isClosed()) return;
+    let url: string;
+    try {
+      url = page.url();
+    } catch {
+      return;
+    }
+    if (!url.startsWith(issuer)) return;
+    try {
+      await page.waitForSelector('button[type=submit], input[name=login]', { timeout: 5_000 });
+      const hasLogin = await page.$('input[name=login]');
+      if (hasLogin) {
+        await page.type('input[name=login]', login);
+        await page.type('input[name=password]', 'any-password');
+      }
+      await Promise.all([
+        page.waitForNavigation({ timeout: 15_000 }).catch(() => undefined),
+        page.click('button[type=submit]'),
+      ]);
+    } catch (err) {
+      if (page.isClosed()) return;
+      if (!page.url().startsWith(issuer)) return;
+      throw err;
+    }
+  }
+  throw new Error('sign-in at the provider did not finish');
+}
