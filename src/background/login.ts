@@ -64,6 +64,9 @@ export async function startLogin(rawForm: SettingsForm): Promise<{ tabId: number
     throw new CompanionError('invalid_settings', first, { detail: JSON.stringify(errors) });
   }
 
+  // A new attempt: the previous attempt's message no longer applies.
+  await storage.write('loginOutcome', null);
+
   const existing = await storage.read('pendingLogin');
   if (
     existing &&

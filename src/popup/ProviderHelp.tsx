@@ -39,8 +39,8 @@ export function ProviderSetup({ relayPort }: { relayPort: number }) {
     }
   };
   return (
-    <div class="setup">
-      <p class="setup__label">Callback URL to register at your provider</p>
+    <details class="setup">
+      <summary class="setup__label">Provider set-up: callback URL to register</summary>
       <div class="setup__row">
         <code class="setup__uri">{uri}</code>
         <button
@@ -54,6 +54,6 @@ export function ProviderSetup({ relayPort }: { relayPort: number }) {
       </div>
       <p class="setup__hint">Okta: sign-in redirect URI · Entra ID: redirect URI</p>
       <p class="setup__hint">Grant types: Authorization Code and Refresh Token</p>
-    </div>
+    </details>
   );
 }

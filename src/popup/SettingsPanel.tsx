@@ -215,6 +215,8 @@ export function SettingsPanel(props: SettingsPanelProps) {
         onLogin={() => void login()}
         onLogout={() => void logout()}
       />
+      {/* Next to Login: the outcome of what the user just did. */}
+      <Messages notice={shown} onDismiss={dismiss} />
       <RequiredField
         checked={state.required}
         enabled={authenticated}
@@ -223,7 +225,6 @@ export function SettingsPanel(props: SettingsPanelProps) {
       {/* One-time provider set-up: below the everyday controls so Login stays in view. */}
       <ProviderSetup relayPort={props.relayPort} />
       <footer class="panel__footer">
-        <Messages notice={shown} onDismiss={dismiss} />
         <div class="dialog-buttons">
           <button type="submit" class="btn btn--default" disabled={busy.has('save')}>
             OK

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoProvider } from '../../scripts/demo-provider.ts';
 import { startRelay } from '../../src/relay/server.ts';
 import {
@@ -16,6 +16,7 @@ import {
   type ExtensionBrowser,
   fill,
   launchWithExtension,
+  screenshotAll,
   signInAtProvider,
   statusText,
   waitForAlert,
@@ -42,6 +43,10 @@ beforeAll(async () => {
     rejectOrigin: true,
   });
   ext = await launchWithExtension({ relayPort });
+});
+
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state === 'fail') await screenshotAll(ext, ctx.task.name);
 });
 
 afterAll(async () => {
@@ -141,8 +146,7 @@ describe('login, status, logout in a real browser against a real provider', () =
     const page = await ext.openPopup();
     await fillForm(page, { authority: `http://127.0.0.1:${deadPort}/oidc` });
     await clickButton(page, 'Login');
-    const alerts = await waitForAlert(page, /Login unsuccessful/);
-    expect(alerts).toMatch(/Could not reach the provider/);
+    const alerts = await waitForAlert(page, /Could not reach the provider/);
     expect(alerts).toMatch(/provider_unreachable/);
     expect(await statusText(page)).toBe('Not Authenticated');
     const after = await ext.storageLocal();
@@ -172,7 +176,10 @@ describe('login, status, logout in a real browser against a real provider', () =
     const page = await ext.openPopup();
     await fillForm(page, { authority: 'http://login.example.com' });
     await clickButton(page, 'Login');
-    await page.waitForFunction(() => document.body.textContent?.includes('https://'));
+    await page.waitForFunction(() => document.body.textContent?.includes('must use https://'), {
+      polling: 100,
+      timeout: 5_000,
+    });
     expect(await alertsText(page)).not.toMatch(/Login unsuccessful/);
     const invalid = await page.$eval('::-p-aria(Authority URL)', (el) =>
       el.getAttribute('aria-invalid'),

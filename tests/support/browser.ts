@@ -2,7 +2,7 @@
  * Real Chromium (Debian's) with the built extension loaded, driven by Puppeteer.
  * DESIGN.md "Testing with real parts": system browser, quiet flags for a closed network.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import puppeteer, { type Browser, type Page, type Target, type WebWorker } from 'puppeteer';
@@ -55,6 +55,7 @@ export async function launchWithExtension(
     executablePath: chromePath(),
     headless: true,
     enableExtensions: [EXTENSION_DIR],
+    pipe: true,
     userDataDir,
     args: QUIET_FLAGS,
   });
@@ -62,7 +63,24 @@ export async function launchWithExtension(
   const isOurWorker = (t: Target) =>
     t.type() === 'service_worker' && t.url().startsWith(EXTENSION_ORIGIN);
 
+  // A freshly started worker is visible before its extension bindings exist.
+  async function ready(w: WebWorker): Promise<WebWorker> {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const ok = await w
+        .evaluate(() => typeof chrome === 'object' && chrome.storage !== undefined)
+        .catch(() => false);
+      if (ok) return w;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('service worker never got its extension APIs');
+  }
+
   async function worker(): Promise<WebWorker> {
+    return ready(await findWorker());
+  }
+
+  async function findWorker(): Promise<WebWorker> {
     const existing = browser.targets().find(isOurWorker);
     if (existing) {
       const w = await existing.worker();
@@ -119,6 +137,10 @@ export async function launchWithExtension(
   return ext;
 }
 
+// Polling is by interval, not requestAnimationFrame: a popup opened as a tab
+// sits in the background while the provider tab is active, and background
+// tabs get no animation frames.
+
 /** Text of the single role=status element. */
 export async function statusText(page: Page): Promise<string> {
   return page.$eval('[role="status"]', (el) => (el.textContent ?? '').trim());
@@ -127,7 +149,7 @@ export async function statusText(page: Page): Promise<string> {
 export async function waitForStatus(page: Page, expected: string, timeout = 30_000): Promise<void> {
   await page.waitForFunction(
     (want: string) => document.querySelector('[role="status"]')?.textContent?.trim() === want,
-    { timeout },
+    { timeout, polling: 100 },
     expected,
   );
 }
@@ -163,7 +185,7 @@ export async function waitForAlert(page: Page, pattern: RegExp, timeout = 30_000
         re.test(e.textContent ?? ''),
       );
     },
-    { timeout },
+    { timeout, polling: 100 },
     pattern.source,
     pattern.flags,
   );
@@ -215,4 +237,25 @@ export async function signInAtProvider(
     }
   }
   throw new Error('sign-in at the provider did not finish');
+}
+
+/** Saves a screenshot of every open page to tests/.artifacts (for failed tests). */
+export async function screenshotAll(
+  ext: ExtensionBrowser | undefined,
+  name: string,
+): Promise<void> {
+  if (!ext) return;
+  const dir = path.resolve('tests/.artifacts');
+  mkdirSync(dir, { recursive: true });
+  const slug = name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+  const pages = await ext.browser.pages().catch(() => []);
+  let i = 0;
+  for (const page of pages) {
+    i += 1;
+    // Background tabs do not paint: bring each to the front, and never let a screenshot hang the run.
+    const shot = page
+      .bringToFront()
+      .then(() => page.screenshot({ path: path.join(dir, `${slug}-${i}.png`) as `${string}.png` }));
+    await Promise.race([shot, new Promise((r) => setTimeout(r, 5_000))]).catch(() => undefined);
+  }
 }
