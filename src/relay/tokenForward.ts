@@ -1,0 +1,91 @@
+/**
+ * Building the token request the relay sends to the provider, and reading
+ * the provider's answer. Pure functions: the route makes the request.
+ *
+ * Why a relay at all: Entra ID and Okta refuse a client secret that arrives
+ * with a browser Origin header (Entra AADSTS9002326; Okta requires PKCE-only
+ * public clients for browser requests). The extension's request reaches us
+ * with its Origin; ours to the provider carries none.
+ */
+import type { TokenAuthMethod } from './repository/types.ts';
+
+/** The only parameters passed on (RFC 6749 4.1.3 and 6; RFC 7636 4.5). */
+export const FORWARDED_PARAMS = [
+  'grant_type',
+  'code',
+  'redirect_uri',
+  'code_verifier',
+  'refresh_token',
+  'scope',
+] as const;
+
+export const SUPPORTED_GRANTS = ['authorization_code', 'refresh_token'] as const;
+export type SupportedGrant = (typeof SUPPORTED_GRANTS)[number];
+
+export function isSupportedGrant(value: string | undefined): value is SupportedGrant {
+  return (SUPPORTED_GRANTS as readonly string[]).includes(value ?? '');
+}
+
+/**
+ * application/x-www-form-urlencoded encoding of one value, as RFC 6749 2.3.1
+ * requires for both halves of the Basic credentials before base64 (Appendix
+ * B: space becomes '+', ':' becomes %3A, and so on). URLSearchParams
+ * implements exactly that serializer (WHATWG URL, urlencoded serializer).
+ */
+export function formEncode(value: string): string {
+  return new URLSearchParams([['', value]]).toString().slice(1);
+}
+
+export function basicAuthorization(clientId: string, clientSecret: string): string {
+  const credentials = `${formEncode(clientId)}:${formEncode(clientSecret)}`;
+  return `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
+}
+
+export interface ForwardedTokenRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * The request to the provider: the allowed parameters from the extension's
+ * request plus client authentication. Nothing else of the browser's request
+ * (Origin, Referer, Cookie, its own client_secret or headers) is carried over.
+ */
+export function buildTokenRequest(
+  incoming: Record<string, string>,
+  client: {
+    tokenEndpoint: string;
+    clientId: string;
+    clientSecret: string;
+    method: TokenAuthMethod;
+  },
+): ForwardedTokenRequest {
+  const body = new URLSearchParams();
+  for (const name of FORWARDED_PARAMS) {
+    const value = incoming[name];
+    if (value !== undefined) body.set(name, value);
+  }
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/x-www-form-urlencoded',
+    Accept: 'application/json',
+  };
+  if (client.method === 'client_secret_basic') {
+    headers.Authorization = basicAuthorization(client.clientId, client.clientSecret);
+  } else {
+    // RFC 6749 2.3.1: client_secret_post sends both in the body.
+    body.set('client_id', client.clientId);
+    body.set('client_secret', client.clientSecret);
+  }
+  return { url: client.tokenEndpoint, headers, body: body.toString() };
+}
+
+/** An RFC 6749 5.2 error body, or null when `body` is not one. */
+export function oauthError(
+  body: Record<string, unknown> | null,
+): { error: string; error_description?: string } | null {
+  if (body === null || typeof body.error !== 'string' || body.error === '') return null;
+  return typeof body.error_description === 'string'
+    ? { error: body.error, error_description: body.error_description }
+    : { error: body.error };
+}
