@@ -8,7 +8,8 @@ import path from 'node:path';
 import puppeteer, { type Browser, type Page, type Target, type WebWorker } from 'puppeteer';
 import { CHROME_EXTENSION_ID } from '../../src/shared/config.ts';
 
-export const EXTENSION_DIR = path.resolve('dist/chrome');
+// EXTENSION_DIR lets parallel work build elsewhere (vite build --outDir DIR) without racing on dist/.
+export const EXTENSION_DIR = path.resolve(process.env.EXTENSION_DIR ?? 'dist/chrome');
 export const EXTENSION_ORIGIN = `chrome-extension://${CHROME_EXTENSION_ID}`;
 export const POPUP_URL = `${EXTENSION_ORIGIN}/src/popup/index.html`;
 
