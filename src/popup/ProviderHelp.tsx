@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { redirectUri } from '../shared/config.ts';
 import type { ProviderKind } from '../shared/settings.ts';
 import { presetFor } from './formState.ts';
+import { RelayPortField } from './RelayPortField.tsx';
 
 /** Links to where Okta and Entra ID document the values the form asks for. */
 export function HelpLinks({ kind }: { kind: ProviderKind }) {
@@ -54,6 +55,7 @@ export function ProviderSetup({ relayPort }: { relayPort: number }) {
       </div>
       <p class="setup__hint">Okta: sign-in redirect URI · Entra ID: redirect URI</p>
       <p class="setup__hint">Grant types: Authorization Code and Refresh Token</p>
+      <RelayPortField key={relayPort} relayPort={relayPort} />
     </details>
   );
 }
