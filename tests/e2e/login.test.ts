@@ -15,6 +15,7 @@ import {
   clickButton,
   type ExtensionBrowser,
   fill,
+  forgetProviderSession,
   launchWithExtension,
   screenshotAll,
   signInAtProvider,
@@ -28,6 +29,15 @@ let relayPort: number;
 let relay: Awaited<ReturnType<typeof startRelay>>;
 let provider: Awaited<ReturnType<typeof startDemoProvider>>;
 let ext: ExtensionBrowser;
+/** Every request line the relay logged (method, path, status: never bodies). */
+const relayLog: string[] = [];
+
+async function badge(): Promise<{ text: string; title: string }> {
+  return ext.inWorker(async () => ({
+    text: await chrome.action.getBadgeText({}),
+    title: await chrome.action.getTitle({}),
+  }));
+}
 
 beforeAll(async () => {
   relayPort = await freePort();
@@ -92,6 +102,18 @@ describe('login, status, logout in a real browser against a real provider', () =
     expect(JSON.stringify(stored)).not.toContain(provider.clientSecret);
     const required = await page.waitForSelector('::-p-aria(Required[role="checkbox"])');
     expect(await required?.evaluate((el) => (el as HTMLInputElement).disabled)).toBe(false);
+    expect(await badge()).toEqual({ text: 'ON', title: 'SQL Safe OIDC: Authenticated as alice' });
+    await page.close();
+  });
+
+  it('opening the popup makes no network request', async () => {
+    const before = relayLog.length;
+    const requestsBefore = provider.tokenRequests.length;
+    const page = await ext.openPopup();
+    expect(await statusText(page)).toBe('Authenticated');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(relayLog.slice(before)).toEqual([]);
+    expect(provider.tokenRequests.length).toBe(requestsBefore);
     await page.close();
   });
 
@@ -122,6 +144,25 @@ describe('login, status, logout in a real browser against a real provider', () =
     const stored = await ext.storageLocal();
     expect(stored.tokens ?? null).toBeNull();
     expect(Object.keys(stored).filter((k) => k.startsWith('oidc.'))).toEqual([]);
+    expect((await badge()).text).toBe('');
+    await page.close();
+  });
+
+  it('completes a login when the worker is stopped between Login and the callback', async () => {
+    await forgetProviderSession(ext.browser);
+    const page = await ext.openPopup();
+    await fillForm(page);
+    await clickButton(page, 'Login');
+    // The provider's sign-in page is showing: the login waits on the user.
+    const providerTab = await ext.browser.waitForTarget((t) => t.url().startsWith(provider.issuer));
+    const providerPage = await providerTab.page();
+    await providerPage?.waitForSelector('input[name=login]', { timeout: 10_000 });
+    await ext.stopWorker();
+    expect(ext.browser.targets().some((t) => t.type() === 'service_worker')).toBe(false);
+    await signInAtProvider(ext.browser, provider.issuer, 'alice');
+    await waitForStatus(page, 'Authenticated');
+    await clickButton(page, 'Logout');
+    await waitForStatus(page, 'Not Authenticated');
     await page.close();
   });
 
@@ -134,6 +175,22 @@ describe('login, status, logout in a real browser against a real provider', () =
     expect(alerts).toMatch(/Client ID and Client Secret/);
     expect(alerts).toMatch(/invalid_client/);
     expect(await statusText(page)).toBe('Not Authenticated');
+    // The login tab now explains the failure (and holds no code in its URL).
+    const resultPage = (await ext.browser.pages()).find((p) =>
+      p.url().endsWith('/src/callback/result.html'),
+    );
+    expect(resultPage).toBeTruthy();
+    await resultPage?.waitForFunction(
+      () => document.body.textContent?.includes('Login unsuccessful'),
+      { polling: 100 },
+    );
+    expect(await resultPage?.evaluate(() => document.body.textContent)).toMatch(
+      /Client ID and Client Secret/,
+    );
+    await resultPage?.close();
+    expect((await badge()).title).toMatch(
+      /Not Authenticated \(The provider rejected the client credentials/,
+    );
     const stored = await ext.storageLocal();
     expect(stored.tokens ?? null).toBeNull();
     await page.close();

@@ -260,3 +260,12 @@ export async function screenshotAll(
     await Promise.race([shot, new Promise((r) => setTimeout(r, 5_000))]).catch(() => undefined);
   }
 }
+
+/** Ends the provider's own browser session (its cookies), so the next login shows its sign-in page. */
+export async function forgetProviderSession(browser: Browser): Promise<void> {
+  const cookies = await browser.cookies();
+  const providerCookies = cookies.filter(
+    (c) => c.domain === '127.0.0.1' || c.domain === 'localhost',
+  );
+  if (providerCookies.length > 0) await browser.deleteCookie(...providerCookies);
+}
