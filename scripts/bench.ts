@@ -11,7 +11,7 @@ import { login, startHarness } from '../tests/relay/helpers.ts';
 import {
   clickButton,
   EXTENSION_DIR,
-  fill,
+  fillSettingsForm,
   launchWithExtension,
   signInAtProvider,
   waitForStatus,
@@ -85,10 +85,12 @@ async function browserLogin(): Promise<void> {
   const ext = await launchWithExtension({ relayPort: h.relay.port });
   try {
     const page = await ext.openPopup();
-    await fill(page, 'Provider nickname', 'Bench');
-    await fill(page, 'Authority URL', h.provider.issuer);
-    await fill(page, 'Client ID', h.provider.clientId);
-    await fill(page, 'Client Secret', h.provider.clientSecret);
+    await fillSettingsForm(page, {
+      nickname: 'Bench',
+      authority: h.provider.issuer,
+      clientId: h.provider.clientId,
+      clientSecret: h.provider.clientSecret,
+    });
     const t = performance.now();
     await clickButton(page, 'Login');
     await signInAtProvider(ext.browser, h.provider.issuer, 'bench');

@@ -5,11 +5,16 @@
  * confidential client with a secret, Authorization Code + Refresh Token grants,
  * and the redirect URI http://localhost:5000/callback/.
  *
- * It records every token endpoint request (headers + grant type) so tests can
- * prove what the relay forwarded, and it can mimic Entra's refusal of a client
- * secret together with a browser Origin (AADSTS9002326).
+ * It records every token endpoint request (headers + grant type) and every
+ * revocation request so tests can prove what the relay forwarded, and it can
+ * mimic Entra's refusal of a client secret together with a browser Origin
+ * (AADSTS9002326), Entra's missing revocation endpoint, and Okta's refresh
+ * token rotation with reuse detection. For the token lifecycle tests it can
+ * revoke every grant, slow down its token endpoint, and stop and start again
+ * on the same port with its state intact ("provider unreachable, then back").
  */
-import { createServer, type IncomingMessage } from 'node:http';
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { type KoaLikeContext } from 'oidc-provider';
@@ -29,12 +34,34 @@ export interface DemoProviderOptions {
   rejectOrigin?: boolean;
   /** Extra path after the origin, e.g. '/oauth2/default' like an Okta custom authorization server. */
   issuerPath?: string;
+  /**
+   * Rotate the refresh token on every use, and revoke the whole grant when a used
+   * one is presented again, like Okta's rotation with reuse detection (default true;
+   * oidc-provider revokes the grant on reuse: lib/actions/grants/refresh_token.js).
+   */
+  rotateRefreshTokens?: boolean;
+  /** Offer RFC 7009 revocation in discovery (default true); false mimics Entra ID, which has none. */
+  revocation?: boolean;
 }
 
 export interface RecordedTokenRequest {
   /** Request headers, lower-case names. */
   headers: Record<string, string | undefined>;
   grantType: string | undefined;
+  /** SHA-256 (hex) of the refresh token presented, for refresh grants: tests spot reuse by it. */
+  refreshTokenHash?: string;
+  /** HTTP status of the provider's answer (undefined while in progress). */
+  status?: number;
+  /** The refresh token issued in the answer, if any (test provider only: tests present it again). */
+  issuedRefreshToken?: string;
+}
+
+export interface RecordedRevocationRequest {
+  headers: Record<string, string | undefined>;
+  /** The token presented for revocation (test provider only, so tests can compare it). */
+  token: string | undefined;
+  tokenTypeHint: string | undefined;
+  status?: number;
 }
 
 export interface DemoProvider {
@@ -44,8 +71,21 @@ export interface DemoProvider {
   clientId: string;
   clientSecret: string;
   tokenRequests: RecordedTokenRequest[];
+  revocationRequests: RecordedRevocationRequest[];
   provider: Provider;
+  /** Destroys every grant issued so far: their refresh tokens then get invalid_grant (revoked at the provider). */
+  revokeGrants(): Promise<number>;
+  /** Holds every token endpoint answer back this long (0: none), to catch a refresh in flight. */
+  setTokenDelay(ms: number): void;
+  /** Stops listening (connections dropped), keeping every grant and key: the provider is "down". */
+  stop(): Promise<void>;
+  /** Listens again on the same port after stop(). */
+  start(): Promise<void>;
   close(): Promise<void>;
+}
+
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
 }
 
 export const DEMO_CLIENT_ID = 'sqlsafe-demo';
@@ -64,16 +104,21 @@ export async function startDemoProvider(opts: DemoProviderOptions): Promise<Demo
   const ttl = opts.accessTokenTtl ?? 600;
   const authMethod = opts.tokenEndpointAuthMethod ?? 'client_secret_basic';
   const tokenRequests: RecordedTokenRequest[] = [];
+  const revocationRequests: RecordedRevocationRequest[] = [];
+  const grantIds = new Set<string>();
+  let tokenDelayMs = 0;
 
   // The issuer embeds the port, so bind first, then build the provider.
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: opts.port ?? 0 }, () => {
-      server.off('error', reject);
-      resolve();
+  const listen = (server: Server, port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: '127.0.0.1', port }, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  let server = createServer();
+  await listen(server, opts.port ?? 0);
   const port = (server.address() as AddressInfo).port;
   const issuer = `http://127.0.0.1:${port}${(opts.issuerPath ?? '').replace(/\/+$/, '')}`;
 
@@ -113,7 +158,7 @@ export async function startDemoProvider(opts: DemoProviderOptions): Promise<Demo
     features: {
       // The built-in login form (any login name, any password) and consent screen.
       devInteractions: { enabled: true },
-      revocation: { enabled: true },
+      revocation: { enabled: opts.revocation ?? true },
       rpInitiatedLogout: { enabled: true },
     },
     // Authorization Code flow only (no implicit/hybrid), like the registrations the docs describe.
@@ -131,6 +176,7 @@ export async function startDemoProvider(opts: DemoProviderOptions): Promise<Demo
     // client may use the refresh_token grant matches those providers in all cases.
     issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
       client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: opts.rotateRefreshTokens ?? true,
     ttl: {
       AccessToken: ttl,
       IdToken: ttl,
@@ -155,32 +201,63 @@ export async function startDemoProvider(opts: DemoProviderOptions): Promise<Demo
     jwks: { keys: [signingKey] },
   });
 
+  provider.on('grant.saved', (grant) => {
+    const id = (grant as { jti?: unknown }).jti;
+    if (typeof id === 'string') grantIds.add(id);
+  });
+
   provider.use(async (ctx: KoaLikeContext, next) => {
-    if (ctx.method !== 'POST' || ctx.path !== '/token') return next();
-    const headers: Record<string, string | undefined> = {};
-    for (const [name, value] of Object.entries(ctx.headers)) {
-      headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    if (ctx.method === 'POST' && ctx.path === '/token/revocation') {
+      const record: RecordedRevocationRequest = {
+        headers: headersOf(ctx),
+        token: undefined,
+        tokenTypeHint: undefined,
+      };
+      revocationRequests.push(record);
+      try {
+        await next();
+      } finally {
+        const body = ctx.oidc?.body ?? {};
+        record.token = typeof body.token === 'string' ? body.token : undefined;
+        record.tokenTypeHint =
+          typeof body.token_type_hint === 'string' ? body.token_type_hint : undefined;
+        record.status = ctx.status;
+      }
+      return;
     }
-    const record: RecordedTokenRequest = { headers, grantType: undefined };
+    if (ctx.method !== 'POST' || ctx.path !== '/token') return next();
+    const record: RecordedTokenRequest = { headers: headersOf(ctx), grantType: undefined };
     tokenRequests.push(record);
-    if (opts.rejectOrigin && headers.origin !== undefined) {
+    if (opts.rejectOrigin && record.headers.origin !== undefined) {
       // https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes (AADSTS9002326)
       ctx.status = 400;
       ctx.set('Cache-Control', 'no-store');
       ctx.body = ENTRA_ORIGIN_ERROR;
+      record.status = 400;
       return;
     }
     try {
       await next();
     } finally {
-      const grantType = ctx.oidc?.body?.grant_type;
-      record.grantType = typeof grantType === 'string' ? grantType : undefined;
+      const body = ctx.oidc?.body ?? {};
+      record.grantType = typeof body.grant_type === 'string' ? body.grant_type : undefined;
+      if (typeof body.refresh_token === 'string')
+        record.refreshTokenHash = sha256Hex(body.refresh_token);
+      const issued = (ctx.body as { refresh_token?: unknown } | null)?.refresh_token;
+      if (typeof issued === 'string') record.issuedRefreshToken = issued;
     }
+    // The answer is computed (and any rotation done) before the delay: a client
+    // that gives up meanwhile has still used its refresh token, as with a real provider.
+    if (tokenDelayMs > 0) await new Promise((r) => setTimeout(r, tokenDelayMs));
+    record.status = ctx.status;
   });
 
   const handle = provider.callback();
   const mountPath = new URL(issuer).pathname.replace(/\/+$/, '');
-  server.on('request', (req: IncomingMessage & { originalUrl?: string }, res) => {
+  const onRequest = (
+    req: IncomingMessage & { originalUrl?: string },
+    res: Parameters<typeof handle>[1],
+  ) => {
     if (mountPath !== '') {
       // Serve the provider under the issuer's path (like Okta's /oauth2/default):
       // oidc-provider derives its mount path from req.originalUrl (lib/helpers/oidc_context.js).
@@ -197,7 +274,17 @@ export async function startDemoProvider(opts: DemoProviderOptions): Promise<Demo
       req.url = url.slice(mountPath.length) || '/';
     }
     handle(req, res);
-  });
+  };
+  server.on('request', onRequest);
+
+  let running = true;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (!running) return resolve();
+      running = false;
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
 
   return {
     issuer,
@@ -205,11 +292,39 @@ export async function startDemoProvider(opts: DemoProviderOptions): Promise<Demo
     clientId,
     clientSecret,
     tokenRequests,
+    revocationRequests,
     provider,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    async revokeGrants() {
+      let revoked = 0;
+      for (const id of grantIds) {
+        const grant = await provider.Grant.find(id);
+        if (grant === undefined) continue;
+        // A refresh token whose grant is gone is refused: invalid_grant "grant not found".
+        await grant.destroy();
+        revoked += 1;
+      }
+      grantIds.clear();
+      return revoked;
+    },
+    setTokenDelay(ms: number) {
+      tokenDelayMs = ms;
+    },
+    stop,
+    async start() {
+      if (running) return;
+      server = createServer();
+      server.on('request', onRequest);
+      await listen(server, port);
+      running = true;
+    },
+    close: stop,
   };
+}
+
+function headersOf(ctx: KoaLikeContext): Record<string, string | undefined> {
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(ctx.headers)) {
+    headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
 }

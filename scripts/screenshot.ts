@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { startHarness } from '../tests/relay/helpers.ts';
 import {
   clickButton,
-  fill,
+  fillSettingsForm,
   launchWithExtension,
   signInAtProvider,
   waitForStatus,
@@ -16,10 +16,12 @@ const h = await startHarness();
 const ext = await launchWithExtension({ relayPort: h.relay.port });
 try {
   const page = await ext.openPopup();
-  await fill(page, 'Provider nickname', 'Okta');
-  await fill(page, 'Authority URL', h.provider.issuer);
-  await fill(page, 'Client ID', h.provider.clientId);
-  await fill(page, 'Client Secret', h.provider.clientSecret);
+  await fillSettingsForm(page, {
+    nickname: 'Okta',
+    authority: h.provider.issuer,
+    clientId: h.provider.clientId,
+    clientSecret: h.provider.clientSecret,
+  });
   await clickButton(page, 'Login');
   await signInAtProvider(ext.browser, h.provider.issuer, 'dba.jane');
   await waitForStatus(page, 'Authenticated');

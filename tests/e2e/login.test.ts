@@ -14,7 +14,7 @@ import {
   alertsText,
   clickButton,
   type ExtensionBrowser,
-  fill,
+  fillSettingsForm,
   forgetProviderSession,
   launchWithExtension,
   screenshotAll,
@@ -67,12 +67,15 @@ afterAll(async () => {
 
 async function fillForm(
   page: Awaited<ReturnType<ExtensionBrowser['openPopup']>>,
-  overrides: Partial<Record<string, string>> = {},
+  overrides: Partial<Record<'nickname' | 'authority' | 'clientId' | 'clientSecret', string>> = {},
 ) {
-  await fill(page, 'Provider nickname', overrides.nickname ?? 'Demo');
-  await fill(page, 'Authority URL', overrides.authority ?? provider.issuer);
-  await fill(page, 'Client ID', overrides.clientId ?? provider.clientId);
-  await fill(page, 'Client Secret', overrides.clientSecret ?? provider.clientSecret);
+  await fillSettingsForm(page, {
+    nickname: 'Demo',
+    authority: provider.issuer,
+    clientId: provider.clientId,
+    clientSecret: provider.clientSecret,
+    ...overrides,
+  });
 }
 
 describe('login, status, logout in a real browser against a real provider', () => {

@@ -167,6 +167,17 @@ export async function fill(page: Page, name: string, value: string): Promise<voi
   if (value !== '') await el.type(value);
 }
 
+/** Fills the popup's four credential fields by their accessible names. */
+export async function fillSettingsForm(
+  page: Page,
+  values: { nickname: string; authority: string; clientId: string; clientSecret: string },
+): Promise<void> {
+  await fill(page, 'Provider nickname', values.nickname);
+  await fill(page, 'Authority URL', values.authority);
+  await fill(page, 'Client ID', values.clientId);
+  await fill(page, 'Client Secret', values.clientSecret);
+}
+
 export async function clickButton(page: Page, name: string): Promise<void> {
   const el = await page.waitForSelector(`::-p-aria(${name}[role="button"])`, { timeout: 5_000 });
   if (!el) throw new Error(`no button named ${name}`);
