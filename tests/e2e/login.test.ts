@@ -14,6 +14,7 @@ import {
   alertsText,
   clickButton,
   type ExtensionBrowser,
+  fill,
   fillSettingsForm,
   forgetProviderSession,
   launchWithExtension,
@@ -107,6 +108,43 @@ describe('login, status, logout in a real browser against a real provider', () =
     expect(await required?.evaluate((el) => (el as HTMLInputElement).disabled)).toBe(false);
     expect(await badge()).toEqual({ text: 'ON', title: 'SQL Safe OIDC: Authenticated as alice' });
     await page.close();
+  });
+
+  it('OK saves the settings and Required to the repository; Cancel discards edits', async () => {
+    const page = await ext.openPopup();
+    const required = await page.waitForSelector('::-p-aria(Required[role="checkbox"])');
+    await required?.click();
+    await clickButton(page, 'OK');
+    await waitForAlert(page, /saved/i);
+    const stored = await relay.store.getSettings();
+    expect(stored?.required).toBe(true);
+    expect(stored?.clientId).toBe(provider.clientId);
+    // The secret is in the repository, encrypted, and never came back to the browser.
+    const local = await ext.storageLocal();
+    expect((local.settings as { hasSecret: boolean }).hasSecret).toBe(true);
+    expect(JSON.stringify(local)).not.toContain(provider.clientSecret);
+
+    await fill(page, 'Client ID', 'edited-but-cancelled');
+    await clickButton(page, 'Cancel');
+    const clientId = await page.$eval(
+      '::-p-aria(Client ID)',
+      (el) => (el as HTMLInputElement).value,
+    );
+    expect(clientId).toBe(provider.clientId);
+    await page.close();
+
+    const reopened = await ext.openPopup();
+    const checked = await reopened.$eval(
+      '::-p-aria(Required[role="checkbox"])',
+      (el) => (el as HTMLInputElement).checked,
+    );
+    expect(checked).toBe(true);
+    // Back to the default so later tests start from a plain repository.
+    await reopened.click('::-p-aria(Required[role="checkbox"])');
+    await clickButton(reopened, 'OK');
+    await waitForAlert(reopened, /saved/i);
+    expect((await relay.store.getSettings())?.required).toBe(false);
+    await reopened.close();
   });
 
   it('opening the popup makes no network request', async () => {
