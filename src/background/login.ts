@@ -73,8 +73,12 @@ export async function startLogin(rawForm: SettingsForm): Promise<{ tabId: number
     Date.now() - existing.createdAt < LOGIN_TIMEOUT_MS &&
     (await tabExists(existing.tabId))
   ) {
+    // Discovery's issuer has no trailing slash where the normalized authority has one
+    // (oidc-provider, Okta's org server): compare them without it.
+    const bare = (url: string) => url.replace(/\/+$/, '');
     const sameClient =
-      existing.clientId === form.clientId && existing.issuer === normalizeAuthority(form.authority);
+      existing.clientId === form.clientId &&
+      bare(existing.issuer) === bare(normalizeAuthority(form.authority));
     if (sameClient && existing.tabId !== null) {
       // One provider tab per login: a second click brings the first one back.
       const tab = await browser.tabs.update(existing.tabId, { active: true });
@@ -109,8 +113,19 @@ export async function startLogin(rawForm: SettingsForm): Promise<{ tabId: number
   const formPost = modes === undefined || modes.includes('form_post');
   const request = await client.createSigninRequest({
     nonce,
+    // The relay checks the ID token's nonce too (OIDC Core 3.1.3.7 step 11), independently
+    // of us; it never forwards this parameter to the provider.
+    extraTokenParams: { nonce },
     ...(formPost ? { extraQueryParams: { response_mode: 'form_post' } } : {}),
   });
+  try {
+    // RFC 6749 10.12: the relay's /callback/ accepts a response for this state only, once.
+    await relay.expectAuthorizationResponse(request.state.id, session.sessionId);
+  } catch (err) {
+    await storage.oidcStateStore.remove(request.state.id);
+    await relay.endSession(session.sessionId).catch(() => undefined);
+    throw err;
+  }
 
   const pending: PendingLogin = {
     state: request.state.id,
@@ -161,15 +176,50 @@ export async function onTabUpdated(tabId: number, url: string | undefined): Prom
   }
 }
 
+/** How long the login tab may sit on /callback/ before "no response for our state" is final. */
+export const CALLBACK_GRACE_MS = 1_500;
+const CALLBACK_POLL_MS = 250;
+
+/**
+ * The response for our state, or null when none arrives within the grace
+ * period. The relay keeps it before it answers the navigation, so it is
+ * normally there at the first try; the grace covers event ordering only.
+ */
+async function takeResponse(state: string) {
+  const deadline = Date.now() + CALLBACK_GRACE_MS;
+  for (;;) {
+    const taken = await relay.takeAuthorizationResponse(state);
+    if (taken !== null || Date.now() >= deadline) return taken;
+    await new Promise((resolve) => setTimeout(resolve, CALLBACK_POLL_MS));
+  }
+}
+
 async function completeLogin(pending: PendingLogin, tabId: number): Promise<void> {
   let taken: Awaited<ReturnType<typeof relay.takeAuthorizationResponse>>;
   try {
-    taken = await relay.takeAuthorizationResponse(pending.state);
+    taken = await takeResponse(pending.state);
   } catch (err) {
     await failLogin(pending, tabId, fromSigninError(err));
     return;
   }
-  if (taken === null) return; // nothing for our state (yet): a later event or the timeout decides
+  if (taken === null) {
+    // Our login tab reached /callback/, but nothing arrived for the state we sent: the
+    // provider answered with a wrong or missing state, which the relay refused
+    // (RFC 6749 10.12). Re-read first: the tab id may have been recorded meanwhile,
+    // and a callback in a tab that is not the login's (a hostile page) changes nothing.
+    const current = await storage.read('pendingLogin');
+    if (current === null || current.state !== pending.state || current.tabId !== tabId) return;
+    await failLogin(
+      current,
+      tabId,
+      new CompanionError(
+        'state_mismatch',
+        "The provider's answer did not carry this login's state (it was wrong or missing), so it was ignored.",
+        { detail: 'no authorization response for this state' },
+      ),
+    );
+    return;
+  }
 
   try {
     const tokens = await redeem(pending, taken.params);

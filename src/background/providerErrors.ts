@@ -50,10 +50,12 @@ export function fromProviderError(
         { detail },
       );
     case 'invalid_id_token':
+      // Not the provider speaking: the relay's own ID token check (src/shared/idToken.ts),
+      // whose description already names the problem in plain words.
       return new CompanionError(
         'invalid_id_token',
-        `The provider's ID token was rejected by the relay.${said}`,
-        { detail },
+        e.error_description || "The provider's ID token was rejected by the local relay.",
+        { detail: 'checked by the local relay' },
       );
     default:
       return phase === 'authorize'
@@ -88,6 +90,13 @@ export function fromSigninError(err: unknown): CompanionError {
         cause: err,
         detail: 'state not found',
       },
+    );
+  }
+  if (err instanceof Error && /missing a subject claim/i.test(err.message)) {
+    return new CompanionError(
+      'invalid_id_token',
+      'The provider\'s ID token was rejected: it does not name the user ("sub" is missing).',
+      { cause: err, detail: 'sub_missing' },
     );
   }
   if (err instanceof Error && /nonce/i.test(err.message)) {

@@ -12,6 +12,8 @@ import {
   type CreateSessionRequest,
   type CreateSessionResponse,
   type GetSettingsResponse,
+  type LogoutSessionRequest,
+  type LogoutSessionResponse,
   PAIRING_HEADER,
   type PairResponse,
   type PutSettingsRequest,
@@ -117,6 +119,13 @@ export const relay = {
   createSession: (request: CreateSessionRequest) =>
     callRequired<CreateSessionResponse>(RELAY_PATHS.sessions, { method: 'POST', body: request }),
 
+  /** Announces the state of the authorization request about to open: /callback/ accepts only it, once. */
+  expectAuthorizationResponse: (state: string, sessionId: string) =>
+    callRequired<{ expected: true }>(RELAY_PATHS.expectAuthorizationResponse, {
+      method: 'POST',
+      body: { state, sessionId },
+    }),
+
   takeAuthorizationResponse: (state: string) =>
     call<TakeAuthorizationResponseResponse>(RELAY_PATHS.takeAuthorizationResponse, {
       method: 'POST',
@@ -127,6 +136,14 @@ export const relay = {
   endSession: (sessionId: string) =>
     call<{ ended: boolean }>(RELAY_PATHS.session(sessionId), {
       method: 'DELETE',
+      allowNotFound: true,
+    }),
+
+  /** Revokes the tokens at the provider (RFC 7009) and ends the session; null when the relay has no such session. */
+  logoutSession: (sessionId: string, tokens: LogoutSessionRequest) =>
+    call<LogoutSessionResponse>(RELAY_PATHS.sessionLogout(sessionId), {
+      method: 'POST',
+      body: tokens,
       allowNotFound: true,
     }),
 

@@ -1,13 +1,27 @@
+import { useEffect, useRef } from 'preact/hooks';
+import { sessionCheckDue } from '../shared/auth.ts';
+import { sendMessage } from '../shared/messages.ts';
 import { SettingsPanel } from './SettingsPanel.tsx';
 import { useStoredValue } from './useStoredValue.ts';
 
 /**
- * Renders from extension storage only: opening the popup sends no message
- * and makes no request; the background's writes show up live through watch.
+ * Renders from extension storage only: opening the popup makes no request.
+ * The one message it may send on open is checkSession, and only when a
+ * refresh is overdue (the worker slept through its alarm) or failing: the
+ * background then refreshes at most once, however many popups ask.
  */
 export function App() {
   const settings = useStoredValue('settings');
   const auth = useStoredValue('auth');
+  const asked = useRef(false);
+  useEffect(() => {
+    if (!auth.loaded || asked.current) return;
+    asked.current = true;
+    if (sessionCheckDue(auth.value, Date.now())) {
+      // The answer shows up through storage; a failure here changes nothing on screen.
+      sendMessage('checkSession', {}).catch(() => undefined);
+    }
+  }, [auth.loaded, auth.value]);
   const loginOutcome = useStoredValue('loginOutcome');
   const pendingLogin = useStoredValue('pendingLogin');
   const draft = useStoredValue('draft');

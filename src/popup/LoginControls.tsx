@@ -8,6 +8,9 @@ export interface LoginControlsProps {
   pending: boolean;
   onLogin: () => void;
   onLogout: () => void;
+  /** Logout also ends the provider's own session (RP-initiated logout, in a tab). */
+  endProviderSession: boolean;
+  onEndProviderSessionChange: (value: boolean) => void;
 }
 
 /** Login and Logout, with what the login is doing right now. Logout is always possible. */
@@ -27,6 +30,15 @@ export function LoginControls(props: LoginControlsProps) {
         <button type="button" class="btn" disabled={props.loggingOut} onClick={props.onLogout}>
           Logout
         </button>
+      </div>
+      <div class="check">
+        <input
+          id="end-provider-session"
+          type="checkbox"
+          checked={props.endProviderSession}
+          onChange={(e) => props.onEndProviderSessionChange(e.currentTarget.checked)}
+        />
+        <label for="end-provider-session">Also sign out at the provider</label>
       </div>
       {/* Its own polite live region: only the status label has role="status". */}
       <p class="login__progress" aria-live="polite">

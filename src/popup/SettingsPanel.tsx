@@ -23,6 +23,7 @@ import {
   pickNotice,
 } from './formState.ts';
 import { LoginControls } from './LoginControls.tsx';
+import { LOGGED_OUT, logoutNotice } from './logoutMessage.ts';
 import { Messages } from './Messages.tsx';
 import { ProviderSetup } from './ProviderHelp.tsx';
 import { RequiredField } from './RequiredField.tsx';
@@ -42,7 +43,7 @@ export interface SettingsPanelProps {
 
 export const MESSAGES = {
   saved: 'Settings saved to the repository.',
-  loggedOut: 'Logged out. All tokens and session data were cleared.',
+  loggedOut: LOGGED_OUT,
   discarded: 'Changes discarded.',
 } as const;
 
@@ -78,6 +79,7 @@ export function SettingsPanel(props: SettingsPanelProps) {
   const { busy, run } = useRequest<Op>();
   const [notice, setNotice] = useState<Notice | null>(null);
   const [dismissedAt, setDismissedAt] = useState<number | null>(null);
+  const [endProviderSession, setEndProviderSession] = useState(false);
   const [, setTick] = useState(0);
 
   // Settings saved elsewhere (another window, a sync) show up here unless the user is editing.
@@ -136,9 +138,11 @@ export function SettingsPanel(props: SettingsPanelProps) {
 
   const logout = async () => {
     setNotice(null);
-    const result = await run('logout', () => sendMessage('logout', {}));
+    const result = await run('logout', () =>
+      sendMessage('logout', endProviderSession ? { endProviderSession: true } : {}),
+    );
     if (!result) return;
-    if (result.ok) setNotice(note('success', MESSAGES.loggedOut));
+    if (result.ok) setNotice(logoutNotice(result.value, Date.now()));
     else showError('Logout unsuccessful', result.error);
   };
 
@@ -214,6 +218,8 @@ export function SettingsPanel(props: SettingsPanelProps) {
         pending={props.pendingLogin !== null}
         onLogin={() => void login()}
         onLogout={() => void logout()}
+        endProviderSession={endProviderSession}
+        onEndProviderSessionChange={setEndProviderSession}
       />
       {/* Next to Login: the outcome of what the user just did. */}
       <Messages notice={shown} onDismiss={dismiss} />

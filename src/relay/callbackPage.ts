@@ -6,7 +6,13 @@
  */
 import type { ServerResponse } from 'node:http';
 
-export type CallbackPageKind = 'received' | 'empty' | 'invalid' | 'too_large';
+export type CallbackPageKind =
+  | 'received'
+  | 'empty'
+  | 'invalid'
+  | 'too_large'
+  | 'unexpected'
+  | 'replayed';
 
 export const CALLBACK_PAGE_HEADERS: Readonly<Record<string, string>> = {
   'Content-Type': 'text/html; charset=utf-8',
@@ -38,6 +44,20 @@ const TEXT: Record<CallbackPageKind, { title: string; lines: string[] }> = {
     lines: [
       'This is not a valid sign-in response.',
       'Start the login again from the SQL Safe OIDC Companion popup.',
+    ],
+  },
+  unexpected: {
+    title: 'Sign-in response not recognised',
+    lines: [
+      'This sign-in response was not requested by the SQL Safe OIDC Companion on this computer, so it was ignored. Nothing was changed.',
+      'If you were signing in, start the login again from the SQL Safe OIDC Companion popup.',
+    ],
+  },
+  replayed: {
+    title: 'Sign-in response already used',
+    lines: [
+      'This sign-in response has already been received once, so it was ignored. Nothing was changed.',
+      'If you were signing in, return to the SQL Safe OIDC Companion popup.',
     ],
   },
   too_large: {

@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthorizationResponseStore } from './authResponses.ts';
 import type { JwksCache } from './jwksCache.ts';
+import type { RefreshGate } from './refreshGate.ts';
 import type { PairingRecord, RepositoryStore } from './repository/types.ts';
 import type { SecretBox } from './secretBox.ts';
 
@@ -12,6 +13,8 @@ export interface RelayDeps {
   secrets: SecretBox;
   authResponses: AuthorizationResponseStore;
   jwks: JwksCache;
+  /** One refresh per refresh token at the provider (see refreshGate.ts). */
+  refreshGate: RefreshGate;
   fetch: typeof fetch;
   allowedOrigins: readonly string[];
   log: (line: string) => void;

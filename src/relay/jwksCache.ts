@@ -1,9 +1,11 @@
 /**
  * The providers' signing keys (JWKS), fetched by the relay (the extension has
- * no host permission for providers). Kept 5 minutes; a refresh on demand
- * (`?refresh=1`, or a key id we do not know yet after a key rotation) is
- * allowed at most once per 30 s per URL, so a bad token cannot make us hammer
- * the provider.
+ * no host permission for providers). Kept 5 minutes; a forced refetch
+ * (`?refresh=1`, or a key id we do not know yet after a key rotation, OpenID
+ * Connect Core 1.0 section 10.1.1) is allowed at most once per 30 s per URL,
+ * so a token with a made-up kid cannot make us hammer the provider. Regular
+ * fetches do not count against that limit: keys cached seconds ago by one
+ * login must not stop the next login from seeing a rotation.
  */
 import type { JSONWebKeySet, JWK } from 'jose';
 import { CompanionError } from '../shared/errors.ts';
@@ -25,6 +27,8 @@ export class JwksCache {
   readonly #now: () => number;
   readonly #entries = new Map<string, Entry>();
   readonly #inflight = new Map<string, Promise<Entry>>();
+  /** When each URL was last refetched on demand. */
+  readonly #forcedAt = new Map<string, number>();
 
   constructor(fetchImpl: typeof fetch, now: () => number = Date.now) {
     this.#fetch = fetchImpl;
@@ -32,17 +36,20 @@ export class JwksCache {
   }
 
   /** Whether a forced refresh would actually refetch now. */
-  canRefresh(uri: string): boolean {
-    const entry = this.#entries.get(uri);
-    return entry === undefined || this.#now() - entry.fetchedAt >= JWKS_MIN_REFRESH_MS;
+  canForceRefresh(uri: string): boolean {
+    const forcedAt = this.#forcedAt.get(uri);
+    return forcedAt === undefined || this.#now() - forcedAt >= JWKS_MIN_REFRESH_MS;
   }
 
   async get(uri: string, options: { refresh?: boolean } = {}): Promise<JSONWebKeySet> {
     const entry = this.#entries.get(uri);
     if (entry !== undefined) {
-      const age = this.#now() - entry.fetchedAt;
-      if (options.refresh ? age < JWKS_MIN_REFRESH_MS : age < JWKS_TTL_MS) return entry.jwks;
+      const fresh = options.refresh
+        ? !this.canForceRefresh(uri)
+        : this.#now() - entry.fetchedAt < JWKS_TTL_MS;
+      if (fresh) return entry.jwks;
     }
+    if (options.refresh) this.#forcedAt.set(uri, this.#now());
     let pending = this.#inflight.get(uri);
     if (pending === undefined) {
       pending = this.#load(uri).finally(() => this.#inflight.delete(uri));

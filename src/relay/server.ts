@@ -16,6 +16,7 @@ import { allowedHosts, authenticatePairing, checkOrigin, hostAllowed } from './g
 import { HttpError, sendApiError, sendOAuthError, statusFor } from './http.ts';
 import { JwksCache } from './jwksCache.ts';
 import { listenLoopback } from './listen.ts';
+import { RefreshGate } from './refreshGate.ts';
 import { openRepository } from './repository/index.ts';
 import type { RepositoryStore } from './repository/types.ts';
 import { Router } from './router.ts';
@@ -169,6 +170,7 @@ export async function startRelay(opts: RelayOptions): Promise<RunningRelay> {
       secrets: SecretBox.forDataDir(dataDir, log),
       authResponses: new AuthorizationResponseStore(),
       jwks: new JwksCache(opts.fetch ?? globalThis.fetch),
+      refreshGate: new RefreshGate(),
       fetch: opts.fetch ?? globalThis.fetch,
       allowedOrigins: opts.allowedOrigins ?? [CHROME_EXTENSION_ORIGIN],
       log,

@@ -83,9 +83,28 @@ export function buildTokenRequest(
 /** An RFC 6749 5.2 error body, or null when `body` is not one. */
 export function oauthError(
   body: Record<string, unknown> | null,
+  /** Values that must not travel on (the client secret): replaced if the provider echoes them. */
+  redact: readonly string[] = [],
 ): { error: string; error_description?: string } | null {
   if (body === null || typeof body.error !== 'string' || body.error === '') return null;
+  const clean = (text: string) => redactSecrets(text, redact);
   return typeof body.error_description === 'string'
-    ? { error: body.error, error_description: body.error_description }
-    : { error: body.error };
+    ? { error: clean(body.error), error_description: clean(body.error_description) }
+    : { error: clean(body.error) };
+}
+
+/**
+ * Replaces each secret (as sent, and form-encoded as in Basic credentials)
+ * with [redacted]. A provider that echoes the request in its error text must
+ * not carry the client secret into the browser, its storage or the popup.
+ */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length < 4) continue; // too short to tell apart from ordinary words
+    for (const form of new Set([secret, formEncode(secret), encodeURIComponent(secret)])) {
+      out = out.split(form).join('[redacted]');
+    }
+  }
+  return out;
 }

@@ -27,6 +27,11 @@ export interface AuthState {
   sessionId: string | null;
   /** Epoch ms when the access token expires. */
   expiresAt: number | null;
+  /**
+   * Epoch ms of the next automatic refresh (or retry): the popup shows it, and
+   * asks the background to check when it is past (the worker may have slept).
+   */
+  refreshAt?: number | null;
   updatedAt: number;
 }
 
@@ -74,6 +79,27 @@ export interface PendingLogin {
   createdAt: number;
 }
 
+/**
+ * What a refresh needs besides the tokens, kept from the login: the relay
+ * session and the provider metadata oidc-client-ts is built from.
+ */
+export interface AuthContext {
+  sessionId: string;
+  issuer: string;
+  clientId: string;
+  metadata: ProviderMetadata;
+  relayTokenEndpoint: string;
+  relayJwksEndpoint: string;
+}
+
+/** Transient refresh failures in a row (provider or relay down), and when to try again. */
+export interface RefreshRetry {
+  attempt: number;
+  lastAttemptAt: number;
+  nextAttemptAt: number;
+  lastError: SerializedError;
+}
+
 /** The last login attempt's outcome, for the popup's success/unsuccessful message. */
 export interface LoginOutcome {
   outcome: 'success' | 'failure';
@@ -85,4 +111,17 @@ export interface LoginOutcome {
 export function displayName(user: SignedInUser | null): string | null {
   if (!user) return null;
   return user.name ?? user.email ?? user.preferredUsername ?? user.sub;
+}
+
+/**
+ * Should an opened popup ask the background to check the session? Only when
+ * a refresh or retry is due (the worker may have slept through its alarm),
+ * or refreshes are failing and the user is looking. The popup itself makes
+ * no request; the background decides, and refreshes at most once.
+ */
+export function sessionCheckDue(auth: AuthState, now: number): boolean {
+  if (auth.status === 'failed' || auth.refreshAt === undefined || auth.refreshAt === null) {
+    return false;
+  }
+  return now >= auth.refreshAt || auth.reason !== null;
 }

@@ -20,6 +20,9 @@ export const ERROR_CODES = [
   'invalid_id_token',
   'state_mismatch',
   'iss_mismatch',
+  // token lifecycle
+  'session_expired',
+  'revocation_failed',
   // relay
   'relay_unreachable',
   'relay_unpaired',

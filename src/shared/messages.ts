@@ -6,14 +6,35 @@
  * and are rethrown as CompanionError on the caller's side.
  */
 import browser from 'webextension-polyfill';
+import type { AuthStatus } from './auth.ts';
 import { CompanionError, isSerializedError, type SerializedError } from './errors.ts';
+import type { RevocationOutcome } from './relayApi.ts';
 import type { RepositorySettings, SettingsForm } from './settings.ts';
+
+/** What Logout did beyond clearing everything local (older answers carry `cleared` only). */
+export interface LogoutResult {
+  cleared: true;
+  /** What became of the tokens at the provider (RFC 7009), see RevocationOutcome. */
+  revocation?: RevocationOutcome;
+  revocationError?: SerializedError;
+  /** RP-initiated logout: a provider tab was opened, or the provider offers none (no end_session_endpoint). */
+  providerLogout?: 'opened' | 'not_supported' | 'not_requested';
+}
 
 export interface MessageContract {
   /** Start a login with the form's current values (saved or not). Resolves once the provider tab is open. */
   login: { payload: { form: SettingsForm }; response: { tabId: number | null } };
-  /** Clear every token and session datum, here and at the relay. Always possible. */
-  logout: { payload: Record<string, never>; response: { cleared: true } };
+  /**
+   * Clear every token and session datum, here and at the relay, revoking the
+   * tokens at the provider where it can. Always possible. With
+   * endProviderSession, also open the provider's RP-initiated logout in a tab.
+   */
+  logout: { payload: { endProviderSession?: boolean }; response: LogoutResult };
+  /**
+   * The popup saw a refresh (or retry) that is due: have the background check
+   * now. The popup itself makes no request; the background refreshes at most once.
+   */
+  checkSession: { payload: Record<string, never>; response: { status: AuthStatus } };
   /** OK: persist the form and the Required flag to the repository. */
   saveSettings: {
     payload: { form: SettingsForm; required: boolean };
@@ -44,7 +65,13 @@ export type MessageHandlers = {
   [K in MessageType]: (payload: Payload<K>) => Promise<Response<K>>;
 };
 
-const MESSAGE_TYPES: readonly MessageType[] = ['login', 'logout', 'saveSettings', 'syncSettings'];
+const MESSAGE_TYPES: readonly MessageType[] = [
+  'login',
+  'logout',
+  'checkSession',
+  'saveSettings',
+  'syncSettings',
+];
 
 export function isRequestEnvelope(value: unknown): value is RequestEnvelope {
   if (typeof value !== 'object' || value === null) return false;

@@ -15,12 +15,16 @@ export const RELAY_PATHS = {
   pair: '/api/pair',
   settings: '/api/settings',
   sessions: '/api/sessions',
+  /** POST {state, sessionId}: /callback/ will accept one response for this state (and no other). */
+  expectAuthorizationResponse: '/api/authorization-responses/expect',
   /** POST {state} -> the stored authorization response for that state, once. */
   takeAuthorizationResponse: '/api/authorization-responses/take',
   session: (id: string) => `/api/sessions/${encodeURIComponent(id)}`,
   /** Form-encoded token request (RFC 6749 4.1.3 / 6), forwarded with client authentication. */
   sessionToken: (id: string) => `/api/sessions/${encodeURIComponent(id)}/token`,
   sessionJwks: (id: string) => `/api/sessions/${encodeURIComponent(id)}/jwks`,
+  /** POST {refreshToken?, accessToken?}: revoke them at the provider (RFC 7009), then end the session. */
+  sessionLogout: (id: string) => `/api/sessions/${encodeURIComponent(id)}/logout`,
 } as const;
 
 export interface ApiErrorBody {
@@ -102,6 +106,37 @@ export interface SessionInfo {
   sub: string | null;
   createdAt: string;
   updatedAt: string;
+}
+
+export interface ExpectAuthorizationResponseRequest {
+  /** The `state` of the authorization request about to be opened. */
+  state: string;
+  /** The pending login session it belongs to. */
+  sessionId: string;
+}
+
+/** The tokens to revoke at the provider when the session ends (sent once, never stored by the relay). */
+export interface LogoutSessionRequest {
+  refreshToken?: string;
+  accessToken?: string;
+}
+
+/**
+ * What became of the tokens at the provider:
+ * - revoked: the provider's revocation endpoint accepted every token sent (RFC 7009 2.2);
+ * - not_supported: discovery names no revocation_endpoint (Entra ID): the tokens stay
+ *   valid at the provider until they expire;
+ * - failed: the provider could not be reached or refused (see `error`);
+ * - nothing_to_revoke: no token was sent.
+ */
+export type RevocationOutcome = 'revoked' | 'not_supported' | 'failed' | 'nothing_to_revoke';
+
+export interface LogoutSessionResponse {
+  ended: true;
+  revocation: RevocationOutcome;
+  /** Which token types the provider accepted for revocation. */
+  revoked: Array<'refresh_token' | 'access_token'>;
+  error?: SerializedError;
 }
 
 export interface TakeAuthorizationResponseRequest {

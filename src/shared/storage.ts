@@ -5,7 +5,14 @@
  * a corrupted or outdated entry can never crash the popup or the worker.
  */
 import browser from 'webextension-polyfill';
-import type { AuthState, LoginOutcome, PendingLogin, TokenSet } from './auth.ts';
+import type {
+  AuthContext,
+  AuthState,
+  LoginOutcome,
+  PendingLogin,
+  RefreshRetry,
+  TokenSet,
+} from './auth.ts';
 import { SIGNED_OUT } from './auth.ts';
 import { DEFAULT_RELAY_PORT, isValidPort } from './config.ts';
 import type { RepositorySettings, SettingsForm } from './settings.ts';
@@ -36,6 +43,7 @@ const isAuthState = (v: unknown): v is AuthState =>
   (v.user === null || (isObject(v.user) && isString(v.user.sub))) &&
   isNullableString(v.sessionId) &&
   isNullableNumber(v.expiresAt) &&
+  (v.refreshAt === undefined || isNullableNumber(v.refreshAt)) &&
   typeof v.updatedAt === 'number';
 
 const isTokenSet = (v: unknown): v is TokenSet =>
@@ -63,6 +71,23 @@ const isPendingLogin = (v: unknown): v is PendingLogin =>
   isString(v.relayTokenEndpoint) &&
   isString(v.relayJwksEndpoint) &&
   typeof v.createdAt === 'number';
+
+const isAuthContext = (v: unknown): v is AuthContext =>
+  isObject(v) &&
+  isString(v.sessionId) &&
+  isString(v.issuer) &&
+  isString(v.clientId) &&
+  isObject(v.metadata) &&
+  isString(v.metadata.issuer) &&
+  isString(v.relayTokenEndpoint) &&
+  isString(v.relayJwksEndpoint);
+
+const isRefreshRetry = (v: unknown): v is RefreshRetry =>
+  isObject(v) &&
+  typeof v.attempt === 'number' &&
+  typeof v.lastAttemptAt === 'number' &&
+  typeof v.nextAttemptAt === 'number' &&
+  isObject(v.lastError);
 
 const isLoginOutcome = (v: unknown): v is LoginOutcome =>
   isObject(v) &&
@@ -126,6 +151,22 @@ export const KEYS = {
     key: 'pendingLogin',
     defaultValue: null,
     validate: nullable(isPendingLogin),
+    clearOnLogout: true,
+  }),
+  /** Kept from the login for refreshes: survives browser restarts, like the refresh token. */
+  authContext: keyDef<AuthContext | null>({
+    area: 'local',
+    key: 'authContext',
+    defaultValue: null,
+    validate: nullable(isAuthContext),
+    clearOnLogout: true,
+  }),
+  /** Set while refreshes fail transiently; the retry alarm and the popup read it. */
+  refreshRetry: keyDef<RefreshRetry | null>({
+    area: 'local',
+    key: 'refreshRetry',
+    defaultValue: null,
+    validate: nullable(isRefreshRetry),
     clearOnLogout: true,
   }),
   loginOutcome: keyDef<LoginOutcome | null>({
@@ -196,6 +237,39 @@ export async function clearSessionData(): Promise<void> {
   const all = await area('local').get(null);
   const stateKeys = Object.keys(all).filter((k) => k.startsWith(OIDC_STATE_PREFIX));
   if (stateKeys.length > 0) await area('local').remove(stateKeys);
+}
+
+interface AccessLevelArea {
+  setAccessLevel?: (options: { accessLevel: 'TRUSTED_CONTEXTS' }) => Promise<void>;
+}
+
+/**
+ * Tokens live in storage.local and storage.session: keep both out of reach of
+ * untrusted contexts (content scripts; we have none, and tests/unit keep it
+ * so). Chrome restricts storage.session by default and lets storage.local be
+ * restricted too (chrome.storage StorageArea.setAccessLevel, TRUSTED_CONTEXTS:
+ * extension pages and the service worker only); Firefox supports it on
+ * storage.session only, so an area without the method, or refusing it, is
+ * skipped. Returns the areas now restricted. Called at every worker start.
+ */
+export async function restrictToTrustedContexts(
+  areas: Partial<Record<Area, unknown>> = {
+    local: browser.storage.local,
+    session: browser.storage.session,
+  },
+): Promise<Area[]> {
+  const restricted: Area[] = [];
+  for (const [name, value] of Object.entries(areas) as [Area, unknown][]) {
+    const target = value as AccessLevelArea | undefined;
+    if (typeof target?.setAccessLevel !== 'function') continue;
+    try {
+      await target.setAccessLevel({ accessLevel: 'TRUSTED_CONTEXTS' });
+      restricted.push(name);
+    } catch {
+      // Not supported for this area in this browser: nothing more we can do here.
+    }
+  }
+  return restricted;
 }
 
 /** Calls `listener` with the new value whenever `name` changes. Returns an unsubscribe function. */

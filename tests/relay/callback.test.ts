@@ -1,21 +1,38 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRelay } from '../../src/relay/server.ts';
-import { RelayClient, raw, tempDir } from './helpers.ts';
+import { type HostileProvider, startHostileProvider } from '../support/hostileProvider.ts';
+import { expectState, RelayClient, raw, tempDir } from './helpers.ts';
 
 const dir = tempDir();
 let relay: Awaited<ReturnType<typeof startRelay>>;
 let client: RelayClient;
+let provider: HostileProvider;
+let sessionId: string;
 const logLines: string[] = [];
 
 beforeAll(async () => {
   relay = await startRelay({ port: 0, dataDir: dir.path, log: (l) => logLines.push(l) });
   client = await RelayClient.pair(relay);
+  provider = await startHostileProvider();
+  const tenant = await provider.tenant({ redirectUris: [relay.redirectUri] });
+  const session = await client.json('POST', '/api/sessions', {
+    nickname: 'Callback',
+    authority: tenant.issuer,
+    clientId: tenant.clientId,
+    clientSecret: tenant.clientSecret,
+    redirectUri: relay.redirectUri,
+  });
+  sessionId = session.json().sessionId;
 });
 
 afterAll(async () => {
   await relay.close();
+  await provider.close();
   dir.remove();
 });
+
+/** The extension announces each state before it opens the provider's page. */
+const announce = (state: string) => expectState(client, state, sessionId);
 
 function postCallback(body: string, headers: Record<string, string> = {}) {
   return raw(relay.port, {
@@ -48,6 +65,7 @@ describe('callback', () => {
       state: 'state-abc',
       iss: 'https://login.provider.example',
     };
+    await announce('state-abc');
     const res = await postCallback(new URLSearchParams(params).toString());
     expect(res.status).toBe(200);
     expectPageHeaders(res.headers);
@@ -72,6 +90,7 @@ describe('callback', () => {
   });
 
   it('stores error responses too (RFC 6749 4.1.2.1)', async () => {
+    await announce('s-err');
     await postCallback('error=access_denied&error_description=User+said+no&state=s-err');
     const taken = await client.json('POST', '/api/authorization-responses/take', {
       state: 's-err',
@@ -84,6 +103,7 @@ describe('callback', () => {
   });
 
   it('needs pairing to take a response', async () => {
+    await announce('s-pair');
     await postCallback('code=c&state=s-pair');
     const res = await raw(relay.port, {
       method: 'POST',
@@ -95,6 +115,7 @@ describe('callback', () => {
   });
 
   it('answers a GET with parameters with 303 to /callback/, keeping the response', async () => {
+    await announce('s-get');
     const res = await raw(relay.port, { path: '/callback/?code=query-code&state=s-get&iss=x' });
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/callback/');
@@ -122,6 +143,8 @@ describe('callback', () => {
     const getNoState = await raw(relay.port, { path: '/callback/?code=abc' });
     expect(getNoState.status).toBe(400);
 
+    await announce('s-dup');
+    await announce('s-big');
     const dup = await postCallback('code=a&code=b&state=s-dup');
     expect(dup.status).toBe(400);
 

@@ -185,6 +185,19 @@ export async function createSession(
   return res.json();
 }
 
+/** Announces a state to the relay (POST /api/authorization-responses/expect), as the extension does. */
+export async function expectState(
+  client: RelayClient,
+  state: string,
+  sessionId: string,
+): Promise<void> {
+  const res = await client.json('POST', '/api/authorization-responses/expect', {
+    state,
+    sessionId,
+  });
+  if (res.status !== 200) throw new Error(`expect answered ${res.status} ${res.text}`);
+}
+
 /** Minimal cookie jar: oidc-provider's cookies are path-scoped but uniquely named. */
 class CookieJar {
   readonly #cookies = new Map<string, string>();
@@ -245,6 +258,9 @@ export async function login(
   const session = await createSession(h, opts.sessionOverrides);
   const { verifier, challenge } = pkcePair();
   const state = randomBytes(16).toString('base64url');
+  const nonce = randomBytes(16).toString('base64url');
+  // As the extension does before opening the provider's page: /callback/ accepts only this state.
+  await expectState(h.client, state, session.sessionId);
   const authorize = new URL(session.metadata.authorization_endpoint);
   for (const [k, v] of Object.entries({
     client_id: h.provider.clientId,
@@ -253,7 +269,7 @@ export async function login(
     scope: opts.scope ?? 'openid profile email offline_access',
     redirect_uri: h.relay.redirectUri,
     state,
-    nonce: randomBytes(16).toString('base64url'),
+    nonce,
     code_challenge: challenge,
     code_challenge_method: 'S256',
   })) {
@@ -324,6 +340,8 @@ export async function login(
     redirect_uri: h.relay.redirectUri,
     code_verifier: verifier,
     client_id: h.provider.clientId,
+    // As the extension sends it: the relay checks the ID token's nonce, never forwards it.
+    nonce,
   });
   return { session, state, codeVerifier: verifier, callbackParams: params, tokenResponse };
 }

@@ -150,14 +150,39 @@ describe('pure parts', () => {
   it('keeps authorization responses single-use, 10 minutes, 100 at most', () => {
     let now = 0;
     const store = new AuthorizationResponseStore(() => now);
-    for (let i = 0; i < 105; i++) store.put({ state: `s${i}`, code: `c${i}` });
+    for (let i = 0; i < 105; i++) {
+      store.expect(`s${i}`, 'pairing-1');
+      expect(store.put({ state: `s${i}`, code: `c${i}` })).toBe('stored');
+    }
     expect(store.size).toBe(100);
-    expect(store.take('s0')).toBeNull();
-    expect(store.take('s104')?.params.code).toBe('c104');
-    expect(store.take('s104')).toBeNull();
+    expect(store.take('s0', 'pairing-1')).toBeNull();
+    expect(store.take('s104', 'pairing-1')?.params.code).toBe('c104');
+    expect(store.take('s104', 'pairing-1')).toBeNull();
     now = 10 * 60_000 + 1;
-    expect(store.take('s50')).toBeNull();
+    expect(store.take('s50', 'pairing-1')).toBeNull();
     expect(store.size).toBe(0);
+  });
+
+  it('accepts a response only for an announced state, once, for the pairing that announced it', () => {
+    const store = new AuthorizationResponseStore();
+    // Forged: nobody announced this state (RFC 6749 10.12).
+    expect(store.put({ state: 'forged', code: 'evil' })).toBe('unexpected');
+    expect(store.put({ code: 'no-state' })).toBe('unexpected');
+    expect(store.take('forged', 'pairing-1')).toBeNull();
+
+    store.expect('s1', 'pairing-1');
+    expect(store.take('s1', 'pairing-1')).toBeNull(); // nothing arrived yet
+    expect(store.put({ state: 's1', code: 'real' })).toBe('stored');
+    // A second response for the same state (replay, or an injected code racing the real one).
+    expect(store.put({ state: 's1', code: 'injected' })).toBe('replayed');
+    // Announcing again does not reopen it.
+    store.expect('s1', 'pairing-2');
+    expect(store.put({ state: 's1', code: 'again' })).toBe('replayed');
+    // Another browser profile cannot take it.
+    expect(store.take('s1', 'pairing-2')).toBeNull();
+    expect(store.take('s1', 'pairing-1')?.params.code).toBe('real');
+    expect(store.put({ state: 's1', code: 'after-take' })).toBe('replayed');
+    expect(store.take('s1', 'pairing-1')).toBeNull();
   });
 });
 
@@ -177,16 +202,22 @@ describe('JWKS cache', () => {
     const uri = 'https://p.example/jwks';
     const first = await cache.get(uri);
     expect(first.keys[0]).toEqual({ kty: 'RSA', kid: 'k1', n: 'x', e: 'AQAB' }); // private member dropped
-    await cache.get(uri, { refresh: true });
-    expect(calls).toBe(1); // within 30 s of the fetch
-    now = 31_000;
-    expect(cache.canRefresh(uri)).toBe(true);
+    // A key rotation right after a regular fetch is still seen: one forced refetch...
+    now = 1_000;
+    expect(cache.canForceRefresh(uri)).toBe(true);
     expect((await cache.get(uri, { refresh: true })).keys[0]?.kid).toBe('k2');
+    // ...and no other one within 30 s of it (a made-up kid cannot hammer the provider).
+    expect(cache.canForceRefresh(uri)).toBe(false);
+    await cache.get(uri, { refresh: true });
+    expect(calls).toBe(2);
+    now = 31_000;
+    expect(cache.canForceRefresh(uri)).toBe(true);
+    expect((await cache.get(uri, { refresh: true })).keys[0]?.kid).toBe('k3');
     now = 31_000 + 4 * 60_000;
     await cache.get(uri);
-    expect(calls).toBe(2);
+    expect(calls).toBe(3);
     now = 31_000 + 5 * 60_000;
     await cache.get(uri);
-    expect(calls).toBe(3);
+    expect(calls).toBe(4);
   });
 });

@@ -15,6 +15,7 @@ function handlers(overrides: Partial<MessageHandlers> = {}): MessageHandlers {
   return {
     login: vi.fn(async () => ({ tabId: 7 })),
     logout: vi.fn(async () => ({ cleared: true as const })),
+    checkSession: vi.fn(async () => ({ status: 'authenticated' as const })),
     saveSettings: vi.fn(async () => {
       throw new CompanionError('missing_secret', 'Enter the Client Secret.');
     }),

@@ -7,14 +7,25 @@
  * left with a static page and a URL without the code (303 for GET, RFC 9110
  * 15.4.4). No pairing and any Origin: this is a top-level navigation coming
  * from the provider's page. Nothing here is logged.
+ *
+ * Only a state the extension announced is accepted, once (authResponses.ts):
+ * a hostile page that navigates the browser here with forged parameters, or
+ * replays a response, gets a page saying so and changes nothing.
  */
+import type { ServerResponse } from 'node:http';
 import { CALLBACK_PATH } from '../../shared/config.ts';
+import type { PutResult } from '../authResponses.ts';
 import { sendCallbackPage } from '../callbackPage.ts';
 import type { Route } from '../context.ts';
 import { CALLBACK_BODY_LIMIT, parseFormParams, readForm } from '../http.ts';
 
 function acceptable(params: Record<string, string>, duplicate: string | null): boolean {
   return duplicate === null && typeof params.state === 'string' && params.state !== '';
+}
+
+/** The page for a response that was not kept ('unexpected' or 'replayed'). */
+function refuse(res: ServerResponse, result: Exclude<PutResult, 'stored'>): void {
+  sendCallbackPage(res, 400, result);
 }
 
 export const callbackRoutes: Route[] = [
@@ -33,7 +44,11 @@ export const callbackRoutes: Route[] = [
         sendCallbackPage(res, 400, 'invalid');
         return;
       }
-      deps.authResponses.put(params);
+      const result = deps.authResponses.put(params);
+      if (result !== 'stored') {
+        refuse(res, result);
+        return;
+      }
       res.writeHead(303, {
         Location: CALLBACK_PATH,
         'Referrer-Policy': 'no-referrer',
@@ -53,7 +68,11 @@ export const callbackRoutes: Route[] = [
         sendCallbackPage(res, 400, 'invalid');
         return;
       }
-      deps.authResponses.put(params);
+      const result = deps.authResponses.put(params);
+      if (result !== 'stored') {
+        refuse(res, result);
+        return;
+      }
       sendCallbackPage(res, 200, 'received');
     },
   },

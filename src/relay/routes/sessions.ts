@@ -62,14 +62,17 @@ export function allowedRedirectUris(port: number): string[] {
 }
 
 /**
- * Ends a session: status ended, its copy of the client secret wiped.
- * Seam for token revocation (RFC 7009), a later issue: revoke the refresh
- * token at session.revocationEndpoint here, BEFORE the secret is wiped (the
- * revocation endpoint needs client authentication, Okta included; Entra has
- * no revocation endpoint). The relay never sees the refresh token today
- * except in transit, so the extension would pass it in the DELETE request.
+ * Ends a session: status ended, its copy of the client secret wiped, and any
+ * refresh answer the relay kept for it dropped. Revoking its tokens at the
+ * provider (RFC 7009) happens before, in routes/logout.ts, while the secret
+ * that revocation needs is still here.
  */
-async function endSession(deps: RelayDeps, session: SessionRecord): Promise<void> {
+export async function endSession(
+  deps: RelayDeps,
+  session: SessionRecord,
+  detail: Record<string, unknown> = {},
+): Promise<void> {
+  deps.refreshGate.forget(session.id);
   if (session.status === 'ended' && session.clientSecretEnc === null) return;
   await deps.store.updateSession(
     session.id,
@@ -77,7 +80,7 @@ async function endSession(deps: RelayDeps, session: SessionRecord): Promise<void
     auditEntry(
       'logout',
       { pairingId: session.pairingId, sessionId: session.id, sub: session.sub },
-      { issuer: session.issuer, clientId: session.clientId },
+      { issuer: session.issuer, clientId: session.clientId, ...detail },
       deps.now(),
     ),
   );

@@ -4,6 +4,9 @@
  * 6), forwards the allowed parameters to the provider with client
  * authentication and without anything of the browser's request, checks any
  * ID token itself, and answers in the provider's RFC 6749 5.1/5.2 shape.
+ * Refresh grants pass through the RefreshGate: one at a time per session,
+ * and a refresh token presented again gets the first answer, never a second
+ * trip to the provider (rotation with reuse detection, see refreshGate.ts).
  */
 import { toCompanionError } from '../../shared/errors.ts';
 import { auditEntry } from '../audit.ts';
@@ -11,6 +14,7 @@ import type { RelayDeps, RequestContext, Route } from '../context.ts';
 import { JSON_BODY_LIMIT, readForm, sendJson, sendOAuthError } from '../http.ts';
 import { verifyIdToken } from '../idToken.ts';
 import { parseJsonObject, providerFetch, readTextLimited } from '../providerFetch.ts';
+import type { TokenAnswer } from '../refreshGate.ts';
 import type { SessionRecord } from '../repository/types.ts';
 import { SECRET_CONTEXT } from '../secretBox.ts';
 import {
@@ -23,6 +27,16 @@ import { loadOwnSession, SESSION_PATH } from './sessions.ts';
 
 /** RFC 6749 5.1: token responses must not be cached. */
 const TOKEN_HEADERS = { Pragma: 'no-cache' };
+
+function oauthAnswer(status: number, error: string, description: string): TokenAnswer {
+  return { status, body: { error, error_description: description } };
+}
+
+interface Exchanged {
+  answer: TokenAnswer;
+  /** False when no HTTP answer came from the provider: the grant was not used there. */
+  reachedProvider: boolean;
+}
 
 async function recordFailure(
   deps: RelayDeps,
@@ -39,10 +53,11 @@ async function recordFailure(
       auditEntry('login_failed', who, detail, now),
     );
   } else if (detail.error === 'invalid_grant' || detail.error === 'invalid_id_token') {
-    // The grant is dead (revoked, expired, reused): the user must log in again.
+    // The grant is dead (revoked, expired, reused): the user must log in again,
+    // which starts a new session, so this one no longer needs the client secret.
     await deps.store.updateSession(
       session.id,
-      { status: 'failed', updatedAt: now.toISOString() },
+      { status: 'failed', updatedAt: now.toISOString(), clientSecretEnc: null },
       auditEntry('token_refresh_failed', who, detail, now),
     );
   } else {
@@ -82,10 +97,31 @@ async function handleToken(ctx: RequestContext): Promise<void> {
     return;
   }
 
+  const clientSecret = deps.secrets.open(
+    session.clientSecretEnc,
+    SECRET_CONTEXT.session(session.id),
+  );
+  const refreshToken = grant === 'refresh_token' ? params.refresh_token : undefined;
+  const exchangeOnce = () => exchange(deps, session, clientSecret, grant, params);
+  const { answer } =
+    refreshToken !== undefined && refreshToken !== ''
+      ? await deps.refreshGate.run(session.id, refreshToken, exchangeOnce)
+      : { answer: (await exchangeOnce()).answer };
+  sendJson(res, answer.status, answer.body, TOKEN_HEADERS);
+}
+
+/** Forwards one grant to the provider and turns its answer into ours (RFC 6749 5.1 / 5.2). */
+async function exchange(
+  deps: RelayDeps,
+  session: SessionRecord,
+  clientSecret: string,
+  grant: SupportedGrant,
+  params: Record<string, string>,
+): Promise<Exchanged> {
   const request = buildTokenRequest(params, {
     tokenEndpoint: session.tokenEndpoint,
     clientId: session.clientId,
-    clientSecret: deps.secrets.open(session.clientSecretEnc, SECRET_CONTEXT.session(session.id)),
+    clientSecret,
     method: session.tokenAuthMethod,
   });
 
@@ -102,39 +138,39 @@ async function handleToken(ctx: RequestContext): Promise<void> {
   } catch (err) {
     const e = toCompanionError(err, 'provider_unreachable');
     await recordFailure(deps, session, grant, { error: e.code });
-    sendOAuthError(res, 502, e.code, e.message, TOKEN_HEADERS);
-    return;
+    return { answer: oauthAnswer(502, e.code, e.message), reachedProvider: false };
   }
 
   if (status !== 200) {
-    const providerError = oauthError(body);
+    const providerError = oauthError(body, [clientSecret]);
     if (providerError === null) {
       await recordFailure(deps, session, grant, { error: 'token_request_failed', status });
-      sendOAuthError(
-        res,
-        502,
-        'token_request_failed',
-        `The provider's token endpoint answered HTTP ${status} without an OAuth error.`,
-        TOKEN_HEADERS,
-      );
-      return;
+      return {
+        answer: oauthAnswer(
+          502,
+          'token_request_failed',
+          `The provider's token endpoint answered HTTP ${status} without an OAuth error.`,
+        ),
+        // A 5xx without an OAuth body is a gateway or outage page: the grant was
+        // most likely not processed, and a retry must really be sent.
+        reachedProvider: status < 500,
+      };
     }
     await recordFailure(deps, session, grant, { error: providerError.error, status });
     // The provider's own answer, status and all (RFC 6749 5.2), for oidc-client-ts to report.
-    sendJson(res, status, providerError, TOKEN_HEADERS);
-    return;
+    return { answer: { status, body: providerError }, reachedProvider: status < 500 };
   }
 
   if (body === null || typeof body.access_token !== 'string') {
     await recordFailure(deps, session, grant, { error: 'token_request_failed', status });
-    sendOAuthError(
-      res,
-      502,
-      'token_request_failed',
-      "The provider's token response is not an RFC 6749 5.1 JSON object with an access_token.",
-      TOKEN_HEADERS,
-    );
-    return;
+    return {
+      answer: oauthAnswer(
+        502,
+        'token_request_failed',
+        "The provider's token response is not an RFC 6749 5.1 JSON object with an access_token.",
+      ),
+      reachedProvider: true,
+    };
   }
 
   const idToken = body.id_token;
@@ -149,6 +185,8 @@ async function handleToken(ctx: RequestContext): Promise<void> {
           algorithms: session.idTokenAlgs,
           jwksUri: session.jwksUri,
           sub: grant === 'refresh_token' ? session.sub : null,
+          // The nonce of the authorize request, which the extension sends along (never forwarded).
+          nonce: grant === 'authorization_code' ? params.nonce : undefined,
         },
         deps.jwks,
       );
@@ -156,20 +194,19 @@ async function handleToken(ctx: RequestContext): Promise<void> {
     } catch (err) {
       const e = toCompanionError(err, 'invalid_id_token');
       await recordFailure(deps, session, grant, { error: e.code });
-      sendOAuthError(res, 502, e.code, e.message, TOKEN_HEADERS);
-      return;
+      return { answer: oauthAnswer(502, e.code, e.message), reachedProvider: true };
     }
   } else if (grant === 'authorization_code') {
     // OIDC Core 3.1.3.3: a code exchange for an openid request returns an ID token.
     await recordFailure(deps, session, grant, { error: 'invalid_id_token' });
-    sendOAuthError(
-      res,
-      502,
-      'invalid_id_token',
-      'The provider returned no ID token. Check that the openid scope is allowed for this client.',
-      TOKEN_HEADERS,
-    );
-    return;
+    return {
+      answer: oauthAnswer(
+        502,
+        'invalid_id_token',
+        'The provider returned no ID token. Check that the openid scope is allowed for this client.',
+      ),
+      reachedProvider: true,
+    };
   }
 
   const now = deps.now();
@@ -183,7 +220,7 @@ async function handleToken(ctx: RequestContext): Promise<void> {
       now,
     ),
   );
-  sendJson(res, 200, body, TOKEN_HEADERS);
+  return { answer: { status: 200, body }, reachedProvider: true };
 }
 
 export const tokenRoutes: Route[] = [
