@@ -144,11 +144,19 @@ describe('token lifecycle in a real browser against a real provider', () => {
     const page = await ext.openPopup();
     await fillForm(page);
     await clickButton(page, 'Login');
-    // The provider's sign-in page is up (fresh profile: it waits for the user).
-    await ext.browser.waitForTarget((t) => t.url().startsWith(provider.issuer), {
-      timeout: 15_000,
+    // The provider's sign-in page is up (fresh profile: it waits for the user), and
+    // the worker is idle again, as when Chrome stops it (after ~30 s without events).
+    const providerTab = await ext.browser.waitForTarget(
+      (t) => t.url().startsWith(provider.issuer),
+      { timeout: 15_000 },
+    );
+    await (await providerTab.page())?.waitForSelector('input[name=login]', { timeout: 10_000 });
+    await until('the login tab recorded', async () => {
+      const pending = (await stored()).all.pendingLogin as { tabId: number | null } | undefined;
+      return pending?.tabId ?? null;
     });
     await ext.stopWorker();
+    expect(ext.browser.targets().some((t) => t.type() === 'service_worker')).toBe(false);
     await signInAtProvider(ext.browser, provider.issuer, 'alice');
     await waitForStatus(page, 'Authenticated');
     const { tokens, all } = await stored();
