@@ -21,6 +21,7 @@ import { verifyIdToken } from './idTokenCheck.ts';
 import { createOidcClient } from './oidcClientFactory.ts';
 import { fromSigninError } from './providerErrors.ts';
 import { pairingToken, relay } from './relayClient.ts';
+import { closeTab, tabExists } from './tabs.ts';
 
 /** A login not finished within this time is abandoned (the authorize code lives minutes at most). */
 export const LOGIN_TIMEOUT_MS = 10 * 60 * 1000;
@@ -41,16 +42,6 @@ async function secretStoredFor(form: SettingsForm): Promise<boolean> {
       normalizeAuthority(saved.authority) === normalizeAuthority(form.authority) &&
       saved.clientId === form.clientId.trim()
     );
-  } catch {
-    return false;
-  }
-}
-
-async function tabExists(tabId: number | null): Promise<boolean> {
-  if (tabId === null) return false;
-  try {
-    await browser.tabs.get(tabId);
-    return true;
   } catch {
     return false;
   }
@@ -153,7 +144,7 @@ export async function abandonLogin(pending: PendingLogin): Promise<void> {
   await storage.oidcStateStore.remove(pending.state);
   await storage.write('pendingLogin', null);
   await relay.endSession(pending.sessionId).catch(() => undefined);
-  if (pending.tabId !== null) await browser.tabs.remove(pending.tabId).catch(() => undefined);
+  await closeTab(pending.tabId);
 }
 
 // Dedupes the several tabs.onUpdated events of one navigation. Not flow state:
@@ -232,7 +223,7 @@ async function completeLogin(pending: PendingLogin, tabId: number): Promise<void
       error: null,
       at: Date.now(),
     });
-    await browser.tabs.remove(tabId).catch(() => undefined);
+    await closeTab(tabId);
   } catch (err) {
     await failLogin(pending, tabId, fromSigninError(err));
   }

@@ -5,12 +5,12 @@
  * why, so the next Login starts afresh. The deadline is a chrome.alarm
  * (timers die with the worker), re-armed from storage at every worker start.
  */
-import browser from 'webextension-polyfill';
 import type { LoginOutcome, PendingLogin } from '../shared/auth.ts';
 import { CompanionError } from '../shared/errors.ts';
 import * as storage from '../shared/storage.ts';
 import { ALARMS, cancel, scheduleAt } from './alarms.ts';
 import { abandonLogin, LOGIN_TIMEOUT_MS } from './login.ts';
+import { tabExists } from './tabs.ts';
 
 export type LoginEvent =
   | { kind: 'tabRemoved'; tabId: number }
@@ -48,16 +48,6 @@ const MESSAGES: Record<AbandonReason, string> = {
   timed_out: 'The login was not finished within 10 minutes. Click Login to try again.',
   browser_restarted: 'The browser was closed before the login finished. Click Login to try again.',
 };
-
-async function tabExists(tabId: number | null): Promise<boolean> {
-  if (tabId === null) return false;
-  try {
-    await browser.tabs.get(tabId);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function handle(event: LoginEvent): Promise<void> {
   const pending = await storage.read('pendingLogin');

@@ -17,6 +17,7 @@ import { markSignedOut } from './authState.ts';
 import { createOidcClient } from './oidcClientFactory.ts';
 import { pairingToken, relay } from './relayClient.ts';
 import { withLifecycleLockOrTimeout } from './singleFlight.ts';
+import { closeTab } from './tabs.ts';
 
 /** A refresh in flight finishes first (so its rotated token is the one revoked), but not forever. */
 const WAIT_FOR_REFRESH_MS = 10_000;
@@ -96,7 +97,7 @@ export async function logout(
       ),
     );
     for (const id of others) await relay.endSession(id).catch(() => undefined);
-    if (pending?.tabId != null) await browser.tabs.remove(pending.tabId).catch(() => undefined);
+    await closeTab(pending?.tabId);
     await markSignedOut('not_authenticated', null);
     return { cleared: true, ...revocation, providerLogout };
   });

@@ -8,7 +8,7 @@
 import { CompanionError, type SerializedError } from '../shared/errors.ts';
 import { parseJsonObject, providerFetch, readTextLimited } from './providerFetch.ts';
 import type { TokenAuthMethod } from './repository/types.ts';
-import { basicAuthorization, type ForwardedTokenRequest, oauthError } from './tokenForward.ts';
+import { addClientAuthentication, type ForwardedTokenRequest, oauthError } from './tokenForward.ts';
 
 export type RevocableTokenType = 'refresh_token' | 'access_token';
 
@@ -31,12 +31,7 @@ export function buildRevocationRequest(
     'Content-Type': 'application/x-www-form-urlencoded',
     Accept: 'application/json',
   };
-  if (client.method === 'client_secret_basic') {
-    headers.Authorization = basicAuthorization(client.clientId, client.clientSecret);
-  } else {
-    body.set('client_id', client.clientId);
-    body.set('client_secret', client.clientSecret);
-  }
+  addClientAuthentication(body, headers, client);
   return { url: client.revocationEndpoint, headers, body: body.toString() };
 }
 

@@ -70,14 +70,25 @@ export function buildTokenRequest(
     'Content-Type': 'application/x-www-form-urlencoded',
     Accept: 'application/json',
   };
+  addClientAuthentication(body, headers, client);
+  return { url: client.tokenEndpoint, headers, body: body.toString() };
+}
+
+/**
+ * Client authentication for token and revocation requests (RFC 6749 2.3.1,
+ * RFC 7009 2.1): HTTP Basic, or client_secret_post with both in the body.
+ */
+export function addClientAuthentication(
+  body: URLSearchParams,
+  headers: Record<string, string>,
+  client: { clientId: string; clientSecret: string; method: TokenAuthMethod },
+): void {
   if (client.method === 'client_secret_basic') {
     headers.Authorization = basicAuthorization(client.clientId, client.clientSecret);
   } else {
-    // RFC 6749 2.3.1: client_secret_post sends both in the body.
     body.set('client_id', client.clientId);
     body.set('client_secret', client.clientSecret);
   }
-  return { url: client.tokenEndpoint, headers, body: body.toString() };
 }
 
 /** An RFC 6749 5.2 error body, or null when `body` is not one. */
