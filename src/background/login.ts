@@ -18,6 +18,7 @@ import {
 import * as storage from '../shared/storage.ts';
 import { markAuthenticated, markSignedOut, userFromClaims } from './authState.ts';
 import { verifyIdToken } from './idTokenCheck.ts';
+import { revokeTokens } from './logout.ts';
 import { createOidcClient } from './oidcClientFactory.ts';
 import { fromSigninError } from './providerErrors.ts';
 import { pairingToken, relay } from './relayClient.ts';
@@ -212,6 +213,9 @@ async function completeLogin(pending: PendingLogin, tabId: number): Promise<void
     return;
   }
 
+  // A new login supersedes the one before it, whatever its outcome: that
+  // login's refresh token must not stay valid at the provider, unseen.
+  const previous = await storage.read('tokens');
   try {
     const tokens = await redeem(pending, taken.params);
     const claims = tokens.claims;
@@ -226,6 +230,9 @@ async function completeLogin(pending: PendingLogin, tabId: number): Promise<void
     await closeTab(tabId);
   } catch (err) {
     await failLogin(pending, tabId, fromSigninError(err));
+  }
+  if (previous !== null && previous.sessionId !== pending.sessionId) {
+    await revokeTokens(previous).catch(() => undefined);
   }
 }
 

@@ -22,7 +22,8 @@ import { closeTab } from './tabs.ts';
 /** A refresh in flight finishes first (so its rotated token is the one revoked), but not forever. */
 const WAIT_FOR_REFRESH_MS = 10_000;
 
-async function revoke(
+/** Revokes a login's tokens at the provider through the relay, which then forgets the session. */
+export async function revokeTokens(
   tokens: TokenSet | null,
 ): Promise<Pick<LogoutResult, 'revocation' | 'revocationError'>> {
   if (tokens === null) return { revocation: 'nothing_to_revoke' };
@@ -82,7 +83,7 @@ export async function logout(
       storage.read('authContext'),
     ]);
 
-    const revocation = await revoke(tokens);
+    const revocation = await revokeTokens(tokens);
     let providerLogout: LogoutResult['providerLogout'] = 'not_requested';
     if (options.endProviderSession) {
       providerLogout = await openProviderLogout(tokens, context).catch(

@@ -147,6 +147,26 @@ describe('login, status, logout in a real browser against a real provider', () =
     await reopened.close();
   });
 
+  it('logging in again while signed in revokes the previous login at the provider', async () => {
+    const first = (await ext.storageLocal()).tokens as { refreshToken: string; sessionId: string };
+    expect(first.refreshToken).toBeTruthy();
+    const page = await ext.openPopup();
+    await fillForm(page);
+    await clickButton(page, 'Login');
+    await signInAtProvider(ext.browser, provider.issuer, 'alice');
+    // The new login's tokens (another relay session) replace the first one's.
+    await expect
+      .poll(async () => ((await ext.storageLocal()).tokens as { sessionId: string }).sessionId, {
+        timeout: 10_000,
+      })
+      .not.toBe(first.sessionId);
+    await expect
+      .poll(() => provider.revocationRequests.map((r) => r.token), { timeout: 10_000 })
+      .toContain(first.refreshToken);
+    expect(await statusText(page)).toBe('Authenticated');
+    await page.close();
+  });
+
   it('opening the popup makes no network request', async () => {
     const before = relayLog.length;
     const requestsBefore = provider.tokenRequests.length;
