@@ -85,7 +85,7 @@ Enter these values in the SQL Safe OIDC Companion popup:
   Authority URL:     ${provider.issuer}
   Client ID:         ${provider.clientId}
   Client Secret:     ${provider.clientSecret}
-${relayPort === DEFAULT_RELAY_PORT ? '' : `  (and set the relay port to ${relayPort} in the extension)\n`}
+${relayPort === DEFAULT_RELAY_PORT ? '' : `  (and in the popup, Provider set-up → Relay port: ${relayPort})\n`}
 At the provider's sign-in page, any user name and any password will do.
 Press Ctrl-C to stop.`);
 

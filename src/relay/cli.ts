@@ -128,7 +128,7 @@ async function main(): Promise<void> {
       `Unpacked extension: ${EXTENSION_DIR} (chrome://extensions > Developer mode > Load unpacked)`,
       ...(port === DEFAULT_RELAY_PORT
         ? []
-        : [`Set the relay port ${port} in the extension as well.`]),
+        : [`In the popup, set Provider set-up → Relay port to ${port} as well.`]),
       'Press Ctrl-C to stop.',
     ].join('\n'),
   );
