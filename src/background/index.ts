@@ -50,11 +50,7 @@ browser.runtime.onMessage.addListener(
 browser.tabs.onUpdated.addListener((tabId, changeInfo, tab) => {
   const url = changeInfo.url ?? (changeInfo.status === 'complete' ? tab.url : undefined);
   if (url === undefined) return;
-  onTabUpdated(tabId, url).catch((err: unknown) => {
-    // Code and message only: never the URL or the error object (no codes or tokens in logs).
-    const e = toCompanionError(err);
-    console.error(`callback handling failed: ${e.code}: ${e.message}`);
-  });
+  onTabUpdated(tabId, url).catch(logFailure('callback handling'));
 });
 
 // The token lifecycle's alarms: the next refresh (or retry, or expiry), and a login's deadline.
