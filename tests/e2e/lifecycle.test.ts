@@ -5,62 +5,48 @@
  * used one comes back (like Okta). The tests run in order on one browser and
  * one login, each leaving the session as the next one expects.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { Page } from 'puppeteer';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { sha256Hex, startDemoProvider } from '../../scripts/demo-provider.ts';
-import { startRelay } from '../../src/relay/server.ts';
+import { sha256Hex } from '../../scripts/demo-provider.ts';
 import type { AuthState, TokenSet } from '../../src/shared/auth.ts';
 import {
   alertsText,
   clickButton,
   type ExtensionBrowser,
-  fillSettingsForm,
   forgetProviderSession,
   launchWithExtension,
-  screenshotAll,
   signInAtProvider,
   statusText,
   waitForAlert,
   waitForStatus,
 } from '../support/browser.ts';
-import { freePort } from '../support/ports.ts';
+import {
+  badgeOf,
+  type E2EEnv,
+  fillDemoForm,
+  screenshotOnFailure,
+  startE2E,
+  stopE2E,
+} from '../support/e2eHarness.ts';
 
 /** Access and ID token lifetime: refreshes come every ~3 s (half the lifetime for such short tokens). */
 const TTL_SECONDS = 6;
 
 let relayPort: number;
-let relay: Awaited<ReturnType<typeof startRelay>>;
-let provider: Awaited<ReturnType<typeof startDemoProvider>>;
+let relay: E2EEnv['relay'];
+let provider: E2EEnv['provider'];
 let ext: ExtensionBrowser;
 
 beforeAll(async () => {
-  relayPort = await freePort();
-  relay = await startRelay({
-    port: relayPort,
-    dataDir: mkdtempSync(path.join(tmpdir(), 'sqlsafe-e2e-lifecycle-')),
-    log: () => {},
-  });
-  provider = await startDemoProvider({
-    port: 0,
-    redirectUris: [`http://localhost:${relayPort}/callback/`],
+  ({ relayPort, relay, provider, ext } = await startE2E({
     accessTokenTtl: TTL_SECONDS,
     rejectOrigin: true,
-  });
-  ext = await launchWithExtension({ relayPort });
+  }));
 });
 
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') await screenshotAll(ext, ctx.task.name);
-});
+afterEach(async (ctx) => screenshotOnFailure(ext, ctx.task));
 
-afterAll(async () => {
-  await ext?.close();
-  await provider?.close();
-  await relay?.close();
-});
+afterAll(async () => stopE2E({ ext, provider, relay }));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -99,21 +85,9 @@ function expectNoRefreshTokenReuse() {
   expect(new Set(hashes).size).toBe(hashes.length);
 }
 
-async function badge(): Promise<{ text: string; title: string }> {
-  return ext.inWorker(async () => ({
-    text: await chrome.action.getBadgeText({}),
-    title: await chrome.action.getTitle({}),
-  }));
-}
+const badge = () => badgeOf(ext);
 
-async function fillForm(page: Page) {
-  await fillSettingsForm(page, {
-    nickname: 'Demo',
-    authority: provider.issuer,
-    clientId: provider.clientId,
-    clientSecret: provider.clientSecret,
-  });
-}
+const fillForm = (page: Page) => fillDemoForm(page, provider);
 
 const providerPages = async () =>
   (await ext.browser.pages()).filter((p) => p.url().startsWith(provider.issuer));

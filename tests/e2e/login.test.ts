@@ -3,81 +3,52 @@
  * (SQLite in a temp dir), oidc-provider on loopback with its own login and
  * consent pages. The popup is driven by accessible names only.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startDemoProvider } from '../../scripts/demo-provider.ts';
-import { startRelay } from '../../src/relay/server.ts';
 import {
   alertsText,
   clickButton,
   type ExtensionBrowser,
   fill,
-  fillSettingsForm,
   forgetProviderSession,
   launchWithExtension,
-  screenshotAll,
   signInAtProvider,
   statusText,
   waitForAlert,
   waitForStatus,
 } from '../support/browser.ts';
+import {
+  badgeOf,
+  type E2EEnv,
+  fillDemoForm,
+  screenshotOnFailure,
+  startE2E,
+  stopE2E,
+} from '../support/e2eHarness.ts';
 import { freePort } from '../support/ports.ts';
 
 let relayPort: number;
-let relay: Awaited<ReturnType<typeof startRelay>>;
-let provider: Awaited<ReturnType<typeof startDemoProvider>>;
+let relay: E2EEnv['relay'];
+let provider: E2EEnv['provider'];
 let ext: ExtensionBrowser;
-/** Every request line the relay logged (method, path, status: never bodies). */
-const relayLog: string[] = [];
-
-async function badge(): Promise<{ text: string; title: string }> {
-  return ext.inWorker(async () => ({
-    text: await chrome.action.getBadgeText({}),
-    title: await chrome.action.getTitle({}),
-  }));
-}
+let relayLog: string[] = [];
 
 beforeAll(async () => {
-  relayPort = await freePort();
-  relay = await startRelay({
-    port: relayPort,
-    dataDir: mkdtempSync(path.join(tmpdir(), 'sqlsafe-e2e-data-')),
-    log: () => {},
-  });
-  provider = await startDemoProvider({
-    port: 0,
-    redirectUris: [`http://localhost:${relayPort}/callback/`],
-    // Like Entra ID (AADSTS9002326): a token request with a browser Origin is refused.
-    rejectOrigin: true,
-  });
-  ext = await launchWithExtension({ relayPort });
+  // Like Entra ID (AADSTS9002326): the provider refuses a token request with a browser Origin.
+  ({ relayPort, relay, provider, ext, relayLog } = await startE2E({ rejectOrigin: true }));
 });
 
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') await screenshotAll(ext, ctx.task.name);
-});
+afterEach(async (ctx) => screenshotOnFailure(ext, ctx.task));
 
-afterAll(async () => {
-  await ext?.close();
-  await provider?.close();
-  await relay?.close();
-});
+afterAll(async () => stopE2E({ ext, provider, relay }));
 
-async function fillForm(
+const badge = () => badgeOf(ext);
+
+const fillForm = (
   page: Awaited<ReturnType<ExtensionBrowser['openPopup']>>,
-  overrides: Partial<Record<'nickname' | 'authority' | 'clientId' | 'clientSecret', string>> = {},
-) {
-  await fillSettingsForm(page, {
-    nickname: 'Demo',
-    authority: provider.issuer,
-    clientId: provider.clientId,
-    clientSecret: provider.clientSecret,
-    ...overrides,
-  });
-}
+  overrides: Parameters<typeof fillDemoForm>[2] = {},
+) => fillDemoForm(page, provider, overrides);
 
 describe('login, status, logout in a real browser against a real provider', () => {
   it('starts Not Authenticated with Required disabled', async () => {
@@ -168,6 +139,8 @@ describe('login, status, logout in a real browser against a real provider', () =
   });
 
   it('opening the popup makes no network request', async () => {
+    // The relay's request log is live (the login above is in it), so silence below means something.
+    expect(relayLog.some((line) => line.startsWith('POST /api/sessions'))).toBe(true);
     const before = relayLog.length;
     const requestsBefore = provider.tokenRequests.length;
     const page = await ext.openPopup();
