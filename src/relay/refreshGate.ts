@@ -12,8 +12,10 @@
  * by a hash of the presented refresh token, so that retry gets the very same
  * answer (and the rotated token in it) instead of a replay at the provider.
  *
- * The answers live in memory only (they hold tokens): a relay restart forgets
- * them, and a session's answers are dropped when the session ends.
+ * The answers are kept in memory and, sealed with the repository's key, in
+ * the repository (`AnswerVault`), so a relay restarted between the request
+ * and the retry still answers from them. They are dropped when they expire
+ * and when the session ends.
  */
 import { createHash } from 'node:crypto';
 
@@ -32,6 +34,13 @@ interface Cached {
   expiresAt: number;
 }
 
+/** Where answers outlive the process: the repository, sealed (see server.ts). */
+export interface AnswerVault {
+  load(key: string): Promise<TokenAnswer | null>;
+  save(key: string, sessionId: string, answer: TokenAnswer, expiresAt: number): Promise<void>;
+  forget(sessionId: string): Promise<void>;
+}
+
 export class RefreshGate {
   readonly #answers = new Map<string, Cached>();
   readonly #inFlight = new Map<string, Promise<TokenAnswer>>();
@@ -39,10 +48,12 @@ export class RefreshGate {
   readonly #queues = new Map<string, Promise<unknown>>();
   readonly #ttlMs: number;
   readonly #now: () => number;
+  readonly #vault: AnswerVault | undefined;
 
-  constructor(options: { ttlMs?: number; now?: () => number } = {}) {
+  constructor(options: { ttlMs?: number; now?: () => number; vault?: AnswerVault } = {}) {
     this.#ttlMs = options.ttlMs ?? REFRESH_ANSWER_TTL_MS;
     this.#now = options.now ?? Date.now;
+    this.#vault = options.vault;
   }
 
   static key(sessionId: string, refreshToken: string): string {
@@ -69,19 +80,29 @@ export class RefreshGate {
     if (pending) return { answer: await pending, replayed: true };
 
     const previous = this.#queues.get(sessionId) ?? Promise.resolve();
+    let replayed = false;
     const run = previous
       .catch(() => undefined)
       .then(async () => {
+        // Another process life of this relay may have sent this very token already.
+        const kept = await this.#vault?.load(key);
+        if (kept) {
+          replayed = true;
+          return kept;
+        }
         const { answer, reachedProvider } = await exchange();
         if (reachedProvider) {
-          this.#answers.set(key, { sessionId, answer, expiresAt: this.#now() + this.#ttlMs });
+          const expiresAt = this.#now() + this.#ttlMs;
+          this.#answers.set(key, { sessionId, answer, expiresAt });
+          await this.#vault?.save(key, sessionId, answer, expiresAt);
         }
         return answer;
       });
     this.#inFlight.set(key, run);
     this.#queues.set(sessionId, run);
     try {
-      return { answer: await run, replayed: false };
+      const answer = await run;
+      return { answer, replayed };
     } finally {
       this.#inFlight.delete(key);
       if (this.#queues.get(sessionId) === run) this.#queues.delete(sessionId);
@@ -89,10 +110,11 @@ export class RefreshGate {
   }
 
   /** Drops every answer kept for a session (logout: its tokens must not outlive it here). */
-  forget(sessionId: string): void {
+  async forget(sessionId: string): Promise<void> {
     for (const [key, cached] of this.#answers) {
       if (cached.sessionId === sessionId) this.#answers.delete(key);
     }
+    await this.#vault?.forget(sessionId);
   }
 
   /** How many answers are kept (tests). */

@@ -77,4 +77,5 @@ export class SecretBox {
 export const SECRET_CONTEXT = {
   settings: 'settings',
   session: (id: string) => `session:${id}`,
+  refreshAnswer: (key: string) => `refresh-answer:${key}`,
 } as const;

@@ -16,12 +16,12 @@ import { allowedHosts, authenticatePairing, checkOrigin, hostAllowed } from './g
 import { HttpError, sendApiError, sendOAuthError, statusFor } from './http.ts';
 import { JwksCache } from './jwksCache.ts';
 import { listenLoopback } from './listen.ts';
-import { RefreshGate } from './refreshGate.ts';
+import { type AnswerVault, RefreshGate, type TokenAnswer } from './refreshGate.ts';
 import { openRepository } from './repository/index.ts';
 import type { RepositoryStore } from './repository/types.ts';
 import { Router } from './router.ts';
 import { ROUTES } from './routes/index.ts';
-import { SecretBox } from './secretBox.ts';
+import { SECRET_CONTEXT, SecretBox } from './secretBox.ts';
 
 export interface RelayOptions {
   /** 0 picks a free port. */
@@ -47,6 +47,28 @@ export interface RunningRelay {
   addresses: string[];
   store: RepositoryStore;
   close(): Promise<void>;
+}
+
+/** Refresh answers hold tokens: in the repository they are sealed, bound to their key. */
+function answerVault(store: RepositoryStore, secrets: SecretBox): AnswerVault {
+  return {
+    async load(key) {
+      const kept = await store.findRefreshAnswer(key, Date.now());
+      if (kept === null) return null;
+      try {
+        return JSON.parse(
+          secrets.open(kept.sealed, SECRET_CONTEXT.refreshAnswer(key)),
+        ) as TokenAnswer;
+      } catch {
+        return null; // sealed under another key (data dir restored): as if never kept
+      }
+    },
+    async save(key, sessionId, answer, expiresAt) {
+      const sealed = secrets.seal(JSON.stringify(answer), SECRET_CONTEXT.refreshAnswer(key));
+      await store.saveRefreshAnswer({ key, sessionId, sealed, expiresAt });
+    },
+    forget: (sessionId) => store.deleteRefreshAnswers(sessionId),
+  };
 }
 
 function readVersion(): string {
@@ -163,14 +185,15 @@ export async function startRelay(opts: RelayOptions): Promise<RunningRelay> {
   const dataDir = resolve(opts.dataDir);
   const store = openRepository(dataDir);
   try {
+    const secrets = SecretBox.forDataDir(dataDir, log);
     const deps: RelayDeps = {
       port: opts.port,
       version: VERSION,
       store,
-      secrets: SecretBox.forDataDir(dataDir, log),
+      secrets,
       authResponses: new AuthorizationResponseStore(),
       jwks: new JwksCache(opts.fetch ?? globalThis.fetch),
-      refreshGate: new RefreshGate(),
+      refreshGate: new RefreshGate({ vault: answerVault(store, secrets) }),
       fetch: opts.fetch ?? globalThis.fetch,
       allowedOrigins: opts.allowedOrigins ?? [CHROME_EXTENSION_ORIGIN],
       log,

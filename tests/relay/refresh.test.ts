@@ -4,9 +4,12 @@
  * the whole grant. The relay must let each refresh token reach the provider
  * once, whatever the extension retries.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../scripts/demo-provider.ts';
 import { RefreshGate } from '../../src/relay/refreshGate.ts';
+import { startRelay } from '../../src/relay/server.ts';
 import { type Harness, login, startHarness } from './helpers.ts';
 
 let h: Harness | null = null;
@@ -46,6 +49,39 @@ const refreshGrants = (harness: Harness) =>
   harness.provider.tokenRequests.filter((r) => r.grantType === 'refresh_token');
 
 describe('refresh through the relay', () => {
+  it('a relay restarted between the refresh and the retry still answers it without the provider', async () => {
+    h = await startHarness();
+    const { session, tokens } = await signedIn(h);
+    const first = await refresh(h, session.relayTokenEndpoint, tokens.refresh_token ?? '');
+    expect(first.status).toBe(200);
+    const rotated = first.json().refresh_token as string;
+
+    // The relay stops (Ctrl-C, crash, reboot) before the worker stored `rotated`, and starts again.
+    const port = h.relay.port;
+    await h.relay.close();
+    h.relay = await startRelay({ port, dataDir: h.dir.path, log: () => {} });
+
+    const retry = await refresh(h, session.relayTokenEndpoint, tokens.refresh_token ?? '');
+    expect(retry.status).toBe(200);
+    expect(retry.json()).toEqual(first.json());
+    expect(refreshGrants(h)).toHaveLength(1);
+
+    // Kept sealed: neither token is readable in the repository's files.
+    const files = readdirSync(h.dir.path).filter((f) => f.startsWith('repository.sqlite'));
+    const bytes = Buffer.concat(files.map((f) => readFileSync(join(h?.dir.path ?? '', f))));
+    expect(bytes.includes(Buffer.from(rotated))).toBe(false);
+    expect(bytes.includes(Buffer.from(first.json().access_token as string))).toBe(false);
+
+    // Logout drops the kept answer: the old token then really goes to the provider (and fails).
+    expect((await h.client.delete(`/api/sessions/${session.sessionId}`)).status).toBe(200);
+    expect(
+      await h.relay.store.findRefreshAnswer(
+        RefreshGate.key(session.sessionId, tokens.refresh_token ?? ''),
+        Date.now(),
+      ),
+    ).toBeNull();
+  });
+
   it('the demo provider punishes reuse like Okta: an old refresh token revokes the grant', async () => {
     h = await startHarness();
     const { tokens } = await signedIn(h);

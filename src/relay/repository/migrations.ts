@@ -74,6 +74,22 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_log_at ON audit_log(at);
     `,
   },
+  {
+    version: 2,
+    name: 'refresh answers kept across relay restarts',
+    // The provider's answer to a refresh, sealed (AES-256-GCM), for the few
+    // minutes a stopped worker may take to retry: a relay restarted meanwhile
+    // must still not present a used refresh token again (see refreshGate.ts).
+    sql: `
+      CREATE TABLE refresh_answers (
+        key        TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL,
+        answer     TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX refresh_answers_session ON refresh_answers(session_id);
+    `,
+  },
 ];
 
 /** Applies the pending migrations in order; returns the versions applied now. */

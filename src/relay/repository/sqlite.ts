@@ -11,6 +11,7 @@ import type {
   AuditRecord,
   PairingRecord,
   RepositoryStore,
+  SealedRefreshAnswer,
   SessionRecord,
   SessionUpdate,
   SettingsRecord,
@@ -248,6 +249,31 @@ export class SqliteRepositoryStore implements RepositoryStore {
         .run({ id, status: u.status, updatedAt: u.updatedAt, sub: u.sub ?? null });
       if (audit !== null) this.#audit(audit);
     })();
+  }
+
+  async saveRefreshAnswer(a: SealedRefreshAnswer): Promise<void> {
+    this.#db
+      .prepare(
+        `INSERT OR REPLACE INTO refresh_answers (key, session_id, answer, expires_at)
+         VALUES (?, ?, ?, ?)`,
+      )
+      .run(a.key, a.sessionId, a.sealed, a.expiresAt);
+  }
+
+  async findRefreshAnswer(key: string, now: number): Promise<SealedRefreshAnswer | null> {
+    this.#db.prepare('DELETE FROM refresh_answers WHERE expires_at <= ?').run(now);
+    const row = this.#db
+      .prepare('SELECT key, session_id, answer, expires_at FROM refresh_answers WHERE key = ?')
+      .get(key) as
+      | { key: string; session_id: string; answer: string; expires_at: number }
+      | undefined;
+    return row === undefined
+      ? null
+      : { key: row.key, sessionId: row.session_id, sealed: row.answer, expiresAt: row.expires_at };
+  }
+
+  async deleteRefreshAnswers(sessionId: string): Promise<void> {
+    this.#db.prepare('DELETE FROM refresh_answers WHERE session_id = ?').run(sessionId);
   }
 
   async appendAudit(entry: AuditEntry): Promise<void> {

@@ -87,6 +87,14 @@ export interface SessionUpdate {
   clientSecretEnc?: null;
 }
 
+export interface SealedRefreshAnswer {
+  key: string;
+  sessionId: string;
+  /** SecretBox ciphertext of the answer's JSON. */
+  sealed: string;
+  expiresAt: number;
+}
+
 export interface RepositoryStore {
   /** Where the data lives, for the console (a file path or a server URL without credentials). */
   readonly location: string;
@@ -103,6 +111,12 @@ export interface RepositoryStore {
   createSession(session: SessionRecord, audit: AuditEntry): Promise<void>;
   getSession(id: string): Promise<SessionRecord | null>;
   updateSession(id: string, update: SessionUpdate, audit: AuditEntry | null): Promise<void>;
+
+  /** A sealed refresh answer (refreshGate.ts), kept until `expiresAt` (epoch ms). */
+  saveRefreshAnswer(answer: SealedRefreshAnswer): Promise<void>;
+  /** The unexpired answer for `key`, or null; expired answers are deleted on the way. */
+  findRefreshAnswer(key: string, now: number): Promise<SealedRefreshAnswer | null>;
+  deleteRefreshAnswers(sessionId: string): Promise<void>;
 
   appendAudit(entry: AuditEntry): Promise<void>;
   /** Newest first. */

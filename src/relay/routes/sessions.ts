@@ -72,7 +72,7 @@ export async function endSession(
   session: SessionRecord,
   detail: Record<string, unknown> = {},
 ): Promise<void> {
-  deps.refreshGate.forget(session.id);
+  await deps.refreshGate.forget(session.id);
   if (session.status === 'ended' && session.clientSecretEnc === null) return;
   await deps.store.updateSession(
     session.id,
