@@ -14,18 +14,30 @@
  */
 import type { ServerResponse } from 'node:http';
 import { CALLBACK_PATH } from '../../shared/config.ts';
-import type { PutResult } from '../authResponses.ts';
 import { sendCallbackPage } from '../callbackPage.ts';
-import type { Route } from '../context.ts';
+import type { RelayDeps, Route } from '../context.ts';
 import { CALLBACK_BODY_LIMIT, parseFormParams, readForm } from '../http.ts';
 
-function acceptable(params: Record<string, string>, duplicate: string | null): boolean {
-  return duplicate === null && typeof params.state === 'string' && params.state !== '';
-}
-
-/** The page for a response that was not kept ('unexpected' or 'replayed'). */
-function refuse(res: ServerResponse, result: Exclude<PutResult, 'stored'>): void {
-  sendCallbackPage(res, 400, result);
+/**
+ * Keeps an authorization response by its state, or answers the page saying
+ * why not (no state, a repeated parameter, a state never announced, a
+ * replay). True when kept and the caller still owes the browser its answer.
+ */
+function keep(
+  res: ServerResponse,
+  deps: RelayDeps,
+  { params, duplicate }: { params: Record<string, string>; duplicate: string | null },
+): boolean {
+  if (duplicate !== null || typeof params.state !== 'string' || params.state === '') {
+    sendCallbackPage(res, 400, 'invalid');
+    return false;
+  }
+  const result = deps.authResponses.put(params);
+  if (result !== 'stored') {
+    sendCallbackPage(res, 400, result);
+    return false;
+  }
+  return true;
 }
 
 export const callbackRoutes: Route[] = [
@@ -39,16 +51,7 @@ export const callbackRoutes: Route[] = [
         sendCallbackPage(res, 200, 'empty');
         return;
       }
-      const { params, duplicate } = parseFormParams(url.searchParams);
-      if (!acceptable(params, duplicate)) {
-        sendCallbackPage(res, 400, 'invalid');
-        return;
-      }
-      const result = deps.authResponses.put(params);
-      if (result !== 'stored') {
-        refuse(res, result);
-        return;
-      }
+      if (!keep(res, deps, parseFormParams(url.searchParams))) return;
       res.writeHead(303, {
         Location: CALLBACK_PATH,
         'Referrer-Policy': 'no-referrer',
@@ -63,16 +66,7 @@ export const callbackRoutes: Route[] = [
     pairing: false,
     errors: 'html',
     async handle({ req, res, deps }) {
-      const { params, duplicate } = await readForm(req, CALLBACK_BODY_LIMIT);
-      if (!acceptable(params, duplicate)) {
-        sendCallbackPage(res, 400, 'invalid');
-        return;
-      }
-      const result = deps.authResponses.put(params);
-      if (result !== 'stored') {
-        refuse(res, result);
-        return;
-      }
+      if (!keep(res, deps, await readForm(req, CALLBACK_BODY_LIMIT))) return;
       sendCallbackPage(res, 200, 'received');
     },
   },
