@@ -568,6 +568,20 @@ export async function startHostileProvider(): Promise<HostileProvider> {
     const accessToken = token('at');
     const refreshToken = token('rt');
     const expiresIn = options.accessTokenTtl ?? 600;
+    /** RFC 6749 5.1 success answer; the issued tokens are recorded for the leak checks. */
+    const answerTokens = (scope: string, id_token: string) => {
+      t.tenant.issued.accessTokens.push(accessToken);
+      t.tenant.issued.refreshTokens.push(refreshToken);
+      entry.status = 200;
+      json(res, 200, {
+        access_token: accessToken,
+        token_type: 'Bearer',
+        expires_in: expiresIn,
+        refresh_token: refreshToken,
+        id_token,
+        scope,
+      });
+    };
     if (form.grant_type === 'authorization_code') {
       const grant = t.codes.get(form.code ?? '');
       if (!grant || grant.expiresAt < Date.now()) {
@@ -603,22 +617,12 @@ export async function startHostileProvider(): Promise<HostileProvider> {
       grant.refreshTokens.push(refreshToken);
       const authTime = now();
       t.refresh.set(refreshToken, { sub: user.sub, authTime, scope: grant.scope, revoked: false });
-      t.tenant.issued.accessTokens.push(accessToken);
-      t.tenant.issued.refreshTokens.push(refreshToken);
       const id_token = await idToken(
         t,
         { nonce: grant.nonce, sub: user.sub, authTime },
         options.idToken,
       );
-      entry.status = 200;
-      json(res, 200, {
-        access_token: accessToken,
-        token_type: 'Bearer',
-        expires_in: expiresIn,
-        refresh_token: refreshToken,
-        id_token,
-        scope: grant.scope,
-      });
+      answerTokens(grant.scope, id_token);
       return;
     }
     if (form.grant_type === 'refresh_token') {
@@ -630,22 +634,12 @@ export async function startHostileProvider(): Promise<HostileProvider> {
       // Rotation: the old refresh token is spent.
       grant.revoked = true;
       t.refresh.set(refreshToken, { ...grant, revoked: false });
-      t.tenant.issued.accessTokens.push(accessToken);
-      t.tenant.issued.refreshTokens.push(refreshToken);
       const id_token = await idToken(
         t,
         { sub: grant.sub, authTime: grant.authTime },
         options.refreshIdToken,
       );
-      entry.status = 200;
-      json(res, 200, {
-        access_token: accessToken,
-        token_type: 'Bearer',
-        expires_in: expiresIn,
-        refresh_token: refreshToken,
-        id_token,
-        scope: grant.scope,
-      });
+      answerTokens(grant.scope, id_token);
       return;
     }
     oauthError(res, entry, 400, 'unsupported_grant_type', 'Only code and refresh grants.');
