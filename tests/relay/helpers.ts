@@ -217,7 +217,8 @@ class CookieJar {
   }
 }
 
-function hiddenInputs(html: string): Record<string, string> {
+/** The hidden inputs of an HTML form (oidc-provider's pages, a provider's form_post page). */
+export function hiddenInputs(html: string): Record<string, string> {
   const out: Record<string, string> = {};
   const decode = (s: string) =>
     s
@@ -344,4 +345,12 @@ export async function login(
     nonce,
   });
   return { session, state, codeVerifier: verifier, callbackParams: params, tokenResponse };
+}
+
+/** A completed login through the relay: its session and the token response's JSON. */
+export async function signedIn(harness: Harness) {
+  const { tokenResponse, session } = await login(harness);
+  if (tokenResponse.status !== 200)
+    throw new Error(`login failed: ${tokenResponse.status} ${tokenResponse.text}`);
+  return { session, tokens: tokenResponse.json() as Record<string, string> };
 }

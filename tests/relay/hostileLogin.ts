@@ -8,7 +8,14 @@ import { randomBytes } from 'node:crypto';
 import type { RunningRelay } from '../../src/relay/server.ts';
 import type { CreateSessionResponse } from '../../src/shared/relayApi.ts';
 import type { Tenant } from '../support/hostileProvider.ts';
-import { expectState, pkcePair, type RawResponse, type RelayClient, raw } from './helpers.ts';
+import {
+  expectState,
+  hiddenInputs,
+  pkcePair,
+  type RawResponse,
+  type RelayClient,
+  raw,
+} from './helpers.ts';
 
 export interface HostileLogin {
   session: CreateSessionResponse;
@@ -39,21 +46,6 @@ export async function createHostileSession(
   });
   if (res.status !== 200) throw new Error(`session: ${res.status} ${res.text}`);
   return res.json();
-}
-
-function hiddenInputs(html: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const decode = (s: string) =>
-    s
-      .replace(/&quot;/g, '"')
-      .replace(/&#39;/g, "'")
-      .replace(/&lt;/g, '<')
-      .replace(/&gt;/g, '>')
-      .replace(/&amp;/g, '&');
-  for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) {
-    out[decode(m[1] ?? '')] = decode(m[2] ?? '');
-  }
-  return out;
 }
 
 export async function hostileLogin(

@@ -4,19 +4,13 @@
  * no revocation endpoint (Entra ID) or cannot be reached.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Harness, login, RelayClient, startHarness } from './helpers.ts';
+import { type Harness, RelayClient, signedIn, startHarness } from './helpers.ts';
 
 let h: Harness | null = null;
 afterEach(async () => {
   await h?.close();
   h = null;
 });
-
-async function signedIn(harness: Harness) {
-  const { tokenResponse, session } = await login(harness);
-  expect(tokenResponse.status).toBe(200);
-  return { session, tokens: tokenResponse.json() as Record<string, string> };
-}
 
 const logoutPath = (id: string) => `/api/sessions/${id}/logout`;
 

@@ -10,19 +10,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../scripts/demo-provider.ts';
 import { RefreshGate } from '../../src/relay/refreshGate.ts';
 import { startRelay } from '../../src/relay/server.ts';
-import { type Harness, login, startHarness } from './helpers.ts';
+import { type Harness, signedIn, startHarness } from './helpers.ts';
 
 let h: Harness | null = null;
 afterEach(async () => {
   await h?.close();
   h = null;
 });
-
-async function signedIn(harness: Harness) {
-  const { tokenResponse, session } = await login(harness);
-  expect(tokenResponse.status).toBe(200);
-  return { session, tokens: tokenResponse.json() as Record<string, string> };
-}
 
 function refresh(harness: Harness, endpoint: string, refreshToken: string) {
   return harness.client.form(endpoint, {
