@@ -4,9 +4,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../../src/popup/App.tsx';
 import { OPENING_TEXT, WAITING_TEXT } from '../../src/popup/LoginControls.tsx';
 import { SECRET_STORED_PLACEHOLDER } from '../../src/popup/SecretField.tsx';
-import type { AuthState, LoginOutcome, PendingLogin } from '../../src/shared/auth.ts';
+import type { AuthState, LoginOutcome } from '../../src/shared/auth.ts';
 import type { RepositorySettings } from '../../src/shared/settings.ts';
 import { fail, fakeBrowser, ok } from './support/fakeBrowser.ts';
+import { pendingLoginFixture } from './support/fixtures.ts';
 
 vi.mock('webextension-polyfill', async () => ({
   default: (await import('./support/fakeBrowser.ts')).fakeBrowser.browser,
@@ -335,23 +336,7 @@ describe('Login', () => {
   });
 
   it('shows that a login is waiting for the user at the provider', async () => {
-    const pending: PendingLogin = {
-      state: 'st',
-      sessionId: 's',
-      tabId: 4,
-      issuer: 'http://127.0.0.1:4000',
-      clientId: 'c',
-      nonce: 'n',
-      metadata: {
-        issuer: 'http://127.0.0.1:4000',
-        authorization_endpoint: 'http://127.0.0.1:4000/auth',
-        token_endpoint: 'http://127.0.0.1:4000/token',
-        jwks_uri: 'http://127.0.0.1:4000/jwks',
-      },
-      relayTokenEndpoint: 'http://localhost:5000/api/sessions/s/token',
-      relayJwksEndpoint: 'http://localhost:5000/api/sessions/s/jwks',
-      createdAt: Date.now(),
-    };
+    const pending = pendingLoginFixture({ tabId: 4 });
     await open({ pendingLogin: pending });
     expect(screen.getByText(WAITING_TEXT)).toBeTruthy();
     await fakeBrowser.local.set({ pendingLogin: null, auth: AUTHENTICATED });

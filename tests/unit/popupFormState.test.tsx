@@ -16,9 +16,10 @@ import {
   pickNotice,
   settingsToForm,
 } from '../../src/popup/formState.ts';
-import type { LoginOutcome, PendingLogin } from '../../src/shared/auth.ts';
+import type { LoginOutcome } from '../../src/shared/auth.ts';
 import type { RepositorySettings } from '../../src/shared/settings.ts';
 import { cleanForm, EMPTY_FORM, validateSettingsForm } from '../../src/shared/settings.ts';
+import { pendingLoginFixture } from './support/fixtures.ts';
 
 const saved: RepositorySettings = {
   nickname: 'Okta',
@@ -288,23 +289,12 @@ describe('outcomeNotice / pickNotice', () => {
     expect(outcomeNotice({ ...base, outcome: old })).toBeNull();
     expect(outcomeNotice({ ...base, outcome: success, dismissedAt: success.at })).toBeNull();
     expect(outcomeNotice({ ...base, outcome: success, authenticated: false })).toBeNull();
-    const pending: PendingLogin = {
+    const pending = pendingLoginFixture({
       state: 's',
       sessionId: 'x',
-      tabId: null,
       issuer: 'i',
-      clientId: 'c',
-      nonce: 'n',
-      metadata: {
-        issuer: 'http://127.0.0.1:4000',
-        authorization_endpoint: 'http://127.0.0.1:4000/auth',
-        token_endpoint: 'http://127.0.0.1:4000/token',
-        jwks_uri: 'http://127.0.0.1:4000/jwks',
-      },
-      relayTokenEndpoint: 'http://localhost:5000/api/sessions/s/token',
-      relayJwksEndpoint: 'http://localhost:5000/api/sessions/s/jwks',
       createdAt: now,
-    };
+    });
     expect(outcomeNotice({ ...base, outcome: failure, pendingLogin: pending })).toBeNull();
   });
 
