@@ -230,6 +230,12 @@ export async function signInAtProvider(
     } catch {
       return;
     }
+    // The target can report the provider's URL before the page's own frame has
+    // committed it (still about:blank): that is "not there yet", not "done".
+    if (url === '' || url === 'about:blank') {
+      await new Promise((r) => setTimeout(r, 100));
+      continue;
+    }
     if (!url.startsWith(issuer)) return;
     try {
       await page.waitForSelector('button[type=submit], input[name=login]', { timeout: 5_000 });
